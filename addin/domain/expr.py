@@ -1,0 +1,449 @@
+"""A small, safe condition language compiled once to a Python lambda.
+
+Why hand-written: the libraries measured in shared/notes/rules-libs.md are 30 to
+7000 times slower per evaluation, and none of them reports a misspelt field at
+load time. Here a condition such as
+
+    refunded_by == 'merchant' and refunded_at < coalesce(tracking_confirmed_at, now)
+
+is parsed with the standard `ast` module, every node is checked against a
+whitelist and a type table, and the result is turned into Python source for a
+lambda over one order (a dict). Nothing outside the whitelist can be expressed:
+no attribute access, no subscripts, no calls but the helpers given, no `**`, no
+comprehensions or lambdas, and the text is length-bounded.
+
+Blank values (None) follow one rule, documented for merchants: a comparison
+with a blank is false, arithmetic with a blank gives a blank, and `present(x)` /
+`blank(x)` test for one.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+MAX_LENGTH = 500
+
+TEXT, NUMBER, BOOL, DATETIME, DURATION = "text", "number", "bool", "datetime", "duration"
+ANY = "any"
+TYPE_WORDS = {TEXT: "text", NUMBER: "a number", BOOL: "true/false", DATETIME: "a date-time", DURATION: "a duration"}
+
+
+class ExprError(ValueError):
+    """A rule expression that does not compile; `column` is 1-based within the expression."""
+
+    def __init__(self, message: str, column: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.column = column
+
+    def __str__(self) -> str:
+        return self.message if self.column is None else f"{self.message} at column {self.column}"
+
+
+@dataclass(frozen=True)
+class Helper:
+    """A function callable from expressions.
+
+    `params` are argument types (ANY accepts every type); `varargs` repeats the last one.
+    `returns` is a type or a function of the argument types. `fold` marks pure functions
+    evaluated at compile time when every argument is a constant. `literal` lists argument
+    positions that must be written as constants (a regular expression, an instant).
+    `inline` builds the Python source directly instead of a call (for `present`/`blank`).
+    """
+
+    fn: Callable[..., Any] | None
+    params: tuple[str, ...]
+    returns: str | Callable[[list[str]], str]
+    varargs: bool = False
+    fold: bool = False
+    literal: frozenset[int] = frozenset()
+    inline: Callable[[list[str]], str] | None = None
+    prepare: Callable[[Any], Any] | None = None  # turns a literal argument into what fn receives
+
+
+@dataclass
+class Compiled:
+    """A compiled expression: its text, its result type and the function to call on an order."""
+
+    source: str
+    type: str
+    fn: Callable[[Mapping[str, Any]], Any]
+    names: frozenset[str] = field(default_factory=frozenset)
+
+    def __call__(self, order: Mapping[str, Any]) -> Any:
+        return self.fn(order)
+
+
+def _none_safe(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapped(*args: Any) -> Any:
+        return None if any(a is None for a in args) else fn(*args)
+
+    return wrapped
+
+
+def _coalesce(*args: Any) -> Any:
+    for a in args:
+        if a is not None:
+            return a
+    return None
+
+
+def _same_type(types: list[str]) -> str:
+    concrete = {t for t in types if t != ANY}
+    if len(concrete) > 1:
+        raise ExprError("arguments must all have the same type, got " + ", ".join(sorted(concrete)))
+    return concrete.pop() if concrete else ANY
+
+
+def _matches(text: Any, pattern: re.Pattern[str]) -> bool:
+    return text is not None and pattern.fullmatch(str(text)) is not None
+
+
+def _compile_regex(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as e:
+        raise ExprError(f"bad regular expression {pattern!r}: {e}") from None
+
+
+BASE_HELPERS: dict[str, Helper] = {
+    "hours": Helper(lambda n: timedelta(hours=n), (NUMBER,), DURATION, fold=True),
+    "minutes": Helper(lambda n: timedelta(minutes=n), (NUMBER,), DURATION, fold=True),
+    "days": Helper(lambda n: timedelta(days=n), (NUMBER,), DURATION, fold=True),
+    "present": Helper(None, (ANY,), BOOL, inline=lambda a: f"({a[0]} is not None)"),
+    "blank": Helper(None, (ANY,), BOOL, inline=lambda a: f"({a[0]} is None)"),
+    "lower": Helper(_none_safe(lambda s: s.lower()), (TEXT,), TEXT, fold=True),
+    "upper": Helper(_none_safe(lambda s: s.upper()), (TEXT,), TEXT, fold=True),
+    "trim": Helper(_none_safe(lambda s: s.strip()), (TEXT,), TEXT, fold=True),
+    "length": Helper(_none_safe(len), (TEXT,), NUMBER, fold=True),
+    "abs": Helper(_none_safe(abs), (NUMBER,), NUMBER, fold=True),
+    "round": Helper(_none_safe(lambda x, n: round(x, int(n))), (NUMBER, NUMBER), NUMBER, fold=True),
+    "min": Helper(_none_safe(min), (NUMBER, NUMBER), NUMBER, varargs=True, fold=True),
+    "max": Helper(_none_safe(max), (NUMBER, NUMBER), NUMBER, varargs=True, fold=True),
+    "coalesce": Helper(_coalesce, (ANY, ANY), _same_type, varargs=True, fold=True),
+    "matches": Helper(_matches, (TEXT, TEXT), BOOL, literal=frozenset({1}), prepare=_compile_regex),
+}
+
+_COMPARE = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+_ORDERED = {NUMBER, DATETIME, DURATION, TEXT}
+_FORBIDDEN = {
+    ast.Attribute: "attribute access (a.b) is not allowed",
+    ast.Subscript: "indexing (a[b]) is not allowed",
+    ast.Lambda: "lambda is not allowed",
+    ast.ListComp: "comprehensions are not allowed",
+    ast.SetComp: "comprehensions are not allowed",
+    ast.DictComp: "comprehensions are not allowed",
+    ast.GeneratorExp: "comprehensions are not allowed",
+    ast.JoinedStr: "f-strings are not allowed",
+    ast.NamedExpr: "':=' is not allowed",
+    ast.Starred: "'*' arguments are not allowed",
+    ast.Await: "await is not allowed",
+    ast.Dict: "dictionaries are not allowed",
+}
+
+
+class _Compiler:
+    def __init__(self, names: Mapping[str, str], helpers: Mapping[str, Helper]):
+        self.names = names
+        self.helpers = helpers
+        self.consts: dict[str, Any] = {}
+        self.temps = 0
+        self.used: set[str] = set()
+
+    # Each visit returns (python source, type, constant value or _NO).
+    def visit(self, node: ast.AST) -> tuple[str, str, Any]:
+        for kind, why in _FORBIDDEN.items():
+            if isinstance(node, kind):
+                raise ExprError(why, _col(node))
+        method = getattr(self, "visit_" + type(node).__name__, None)
+        if method is None:
+            raise ExprError(f"'{_describe(node)}' is not allowed in a rule expression", _col(node))
+        return method(node)
+
+    def const(self, value: Any, type_: str) -> tuple[str, str, Any]:
+        if isinstance(value, (bool, int, float, str)) and not (isinstance(value, float) and value != value):
+            return repr(value), type_, value
+        name = f"_c{len(self.consts)}"
+        self.consts[name] = value
+        return name, type_, value
+
+    def temp(self) -> str:
+        self.temps += 1
+        return f"_t{self.temps}"
+
+    def visit_Constant(self, node: ast.Constant) -> tuple[str, str, Any]:
+        v = node.value
+        if isinstance(v, bool):
+            return self.const(v, BOOL)
+        if isinstance(v, (int, float)):
+            return self.const(float(v) if isinstance(v, float) else v, NUMBER)
+        if isinstance(v, str):
+            if len(v) > 200:
+                raise ExprError("text constants are limited to 200 characters", _col(node))
+            return self.const(v, TEXT)
+        raise ExprError(f"constant {v!r} is not allowed (write present(x) or blank(x) to test for a blank)", _col(node))
+
+    def visit_Name(self, node: ast.Name) -> tuple[str, str, Any]:
+        if node.id in ("true", "false"):
+            return self.const(node.id == "true", BOOL)
+        if node.id not in self.names:
+            hint = difflib.get_close_matches(node.id, list(self.names), n=1)
+            extra = f"; did you mean '{hint[0]}'?" if hint else ""
+            raise ExprError(f"unknown name '{node.id}'{extra}", _col(node))
+        self.used.add(node.id)
+        return f"r[{node.id!r}]", self.names[node.id], _NO
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> tuple[str, str, Any]:
+        parts = []
+        for value in node.values:
+            src, t, _ = self.visit(value)
+            _expect(t, BOOL, value, "'and'/'or' needs conditions")
+            parts.append(src)
+        op = " and " if isinstance(node.op, ast.And) else " or "
+        return "(" + op.join(parts) + ")", BOOL, _NO
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> tuple[str, str, Any]:
+        src, t, v = self.visit(node.operand)
+        if isinstance(node.op, ast.Not):
+            _expect(t, BOOL, node.operand, "'not' needs a condition")
+            return f"(not {src})", BOOL, _NO
+        if isinstance(node.op, (ast.USub, ast.UAdd)):
+            if t not in (NUMBER, DURATION):
+                raise ExprError(f"a sign needs a number or a duration, not {TYPE_WORDS.get(t, t)}", _col(node))
+            sign = "-" if isinstance(node.op, ast.USub) else "+"
+            if v is not _NO:
+                return self.const(-v if sign == "-" else v, t)
+            tmp = self.temp()
+            return f"(None if ({tmp} := {src}) is None else {sign}{tmp})", t, _NO
+        raise ExprError(f"operator '{_describe(node)}' is not allowed", _col(node))
+
+    def visit_BinOp(self, node: ast.BinOp) -> tuple[str, str, Any]:
+        ops = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+        op = ops.get(type(node.op))
+        if op is None:
+            shown = "**" if isinstance(node.op, ast.Pow) else _describe(node)
+            raise ExprError(f"'{shown}' is not allowed", _col(node))
+        ls, lt, lv = self.visit(node.left)
+        rs, rt, rv = self.visit(node.right)
+        result = _arith_type(op, lt, rt)
+        if result is None:
+            raise ExprError(
+                f"cannot compute {TYPE_WORDS.get(lt, lt)} {op} {TYPE_WORDS.get(rt, rt)}", _col(node))
+        if lv is not _NO and rv is not _NO:
+            try:
+                return self.const(_apply(op, lv, rv), result)
+            except (ArithmeticError, OverflowError) as e:
+                raise ExprError(f"constant arithmetic fails: {e}", _col(node)) from None
+        return self.null_safe(ls, lv, rs, rv, f"{{l}} {op} {{r}}", "None"), result, _NO
+
+    def null_safe(self, ls: str, lv: Any, rs: str, rv: Any, template: str, blank: str) -> str:
+        """Source for `template` that yields `blank` when either non-constant side is blank."""
+        checks, left, right = [], ls, rs
+        if lv is _NO:
+            left = self.temp()
+            checks.append(f"({left} := {ls}) is None")
+        if rv is _NO:
+            right = self.temp()
+            checks.append(f"({right} := {rs}) is None")
+        body = template.format(l=left, r=right)
+        if not checks:
+            return f"({body})"
+        return f"({blank} if {' or '.join(checks)} else {body})"
+
+    def visit_Compare(self, node: ast.Compare) -> tuple[str, str, Any]:
+        left_node = node.left
+        ls, lt, lv = self.visit(left_node)
+        parts = []
+        for op, right_node in zip(node.ops, node.comparators):
+            if isinstance(op, (ast.In, ast.NotIn)):
+                parts.append(self.membership(ls, lt, lv, op, right_node))
+                continue
+            sym = _COMPARE.get(type(op))
+            if sym is None:
+                raise ExprError(f"'{_describe(op)}' comparison is not allowed", _col(node))
+            rs, rt, rv = self.visit(right_node)
+            if ANY not in (lt, rt) and lt != rt:
+                raise ExprError(
+                    f"cannot compare {TYPE_WORDS.get(lt, lt)} with {TYPE_WORDS.get(rt, rt)}", _col(right_node))
+            if sym not in ("==", "!=") and lt not in _ORDERED and lt != ANY:
+                raise ExprError(f"'{sym}' needs numbers, texts, dates or durations", _col(node))
+            # In a chain the right side is evaluated once and reused as the next left side.
+            if len(node.ops) > 1 and rv is _NO:
+                tmp = self.temp()
+                parts.append(self.null_safe(ls, lv, f"({tmp} := {rs})", rv, f"{{l}} {sym} {{r}}", "False"))
+                ls, lt, lv = tmp, rt, _NO
+            else:
+                parts.append(self.null_safe(ls, lv, rs, rv, f"{{l}} {sym} {{r}}", "False"))
+                ls, lt, lv = rs, rt, rv
+        return ("(" + " and ".join(parts) + ")") if len(parts) > 1 else parts[0], BOOL, _NO
+
+    def membership(self, ls: str, lt: str, lv: Any, op: ast.cmpop, right: ast.AST) -> str:
+        if not isinstance(right, (ast.Tuple, ast.List, ast.Set)):
+            raise ExprError("'in' needs a list of constants, e.g. country in ('US', 'CA')", _col(right))
+        values = []
+        for elt in right.elts:
+            _, t, v = self.visit(elt)
+            if v is _NO:
+                raise ExprError("'in' needs a list of constants", _col(elt))
+            if lt not in (ANY, t):
+                raise ExprError(f"cannot compare {TYPE_WORDS.get(lt, lt)} with {TYPE_WORDS.get(t, t)}", _col(elt))
+            values.append(v)
+        name, _, _ = self.const(frozenset(values), lt)
+        sym = "in" if isinstance(op, ast.In) else "not in"
+        return self.null_safe(ls, lv, name, frozenset(values), f"{{l}} {sym} {{r}}", "False")
+
+    def visit_IfExp(self, node: ast.IfExp) -> tuple[str, str, Any]:
+        ts, tt, _ = self.visit(node.test)
+        _expect(tt, BOOL, node.test, "'if' needs a condition")
+        a, at, _ = self.visit(node.body)
+        b, bt, _ = self.visit(node.orelse)
+        if ANY not in (at, bt) and at != bt:
+            raise ExprError(f"both branches must have the same type, got {at} and {bt}", _col(node))
+        return f"({a} if {ts} else {b})", at if at != ANY else bt, _NO
+
+    def visit_Call(self, node: ast.Call) -> tuple[str, str, Any]:
+        if not isinstance(node.func, ast.Name):
+            raise ExprError("only the listed helper functions can be called", _col(node))
+        name = node.func.id
+        helper = self.helpers.get(name)
+        if helper is None:
+            hint = difflib.get_close_matches(name, list(self.helpers), n=1)
+            extra = f"; did you mean '{hint[0]}'?" if hint else ""
+            raise ExprError(f"function '{name}' is not allowed{extra}", _col(node))
+        if node.keywords:
+            raise ExprError(f"{name}() takes no named arguments", _col(node))
+        n = len(node.args)
+        lo = len(helper.params)
+        if n < lo or (n > lo and not helper.varargs):
+            want = f"at least {lo}" if helper.varargs else str(lo)
+            raise ExprError(f"{name}() takes {want} argument(s), got {n}", _col(node))
+        srcs, types, values = [], [], []
+        for i, arg in enumerate(node.args):
+            s, t, v = self.visit(arg)
+            want = helper.params[min(i, lo - 1)]
+            if want != ANY and t not in (want, ANY):
+                raise ExprError(
+                    f"{name}() argument {i + 1} must be {TYPE_WORDS.get(want, want)}, not {TYPE_WORDS.get(t, t)}",
+                    _col(arg))
+            if i in helper.literal:
+                if v is _NO:
+                    raise ExprError(f"{name}() argument {i + 1} must be written as a constant", _col(arg))
+                try:
+                    v = helper.prepare(v) if helper.prepare else v
+                except ExprError as e:
+                    raise ExprError(e.message, _col(arg)) from None
+                s, _, _ = self.const(v, t)
+            srcs.append(s)
+            types.append(t)
+            values.append(v)
+        try:
+            result = helper.returns(types) if callable(helper.returns) else helper.returns
+        except ExprError as e:
+            raise ExprError(f"{name}(): {e.message}", _col(node)) from None
+        if helper.inline is not None:
+            return helper.inline(srcs), result, _NO
+        if helper.fold and all(v is not _NO for v in values):
+            try:
+                return self.const(helper.fn(*values), result)
+            except (ValueError, TypeError, OverflowError) as e:
+                raise ExprError(f"{name}() fails on these constants: {e}", _col(node)) from None
+        fn_name = f"_f_{name}"
+        self.consts[fn_name] = helper.fn
+        return f"{fn_name}({', '.join(srcs)})", result, _NO
+
+
+class _NoValue:
+    def __repr__(self) -> str:
+        return "<not a constant>"
+
+
+_NO: Any = _NoValue()
+
+
+def _apply(op: str, a: Any, b: Any) -> Any:
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    return a / b
+
+
+def _arith_type(op: str, left: str, right: str) -> str | None:
+    table = {
+        ("+", NUMBER, NUMBER): NUMBER, ("-", NUMBER, NUMBER): NUMBER,
+        ("*", NUMBER, NUMBER): NUMBER, ("/", NUMBER, NUMBER): NUMBER,
+        ("-", DATETIME, DATETIME): DURATION,
+        ("+", DATETIME, DURATION): DATETIME, ("-", DATETIME, DURATION): DATETIME,
+        ("+", DURATION, DATETIME): DATETIME,
+        ("+", DURATION, DURATION): DURATION, ("-", DURATION, DURATION): DURATION,
+        ("*", DURATION, NUMBER): DURATION, ("*", NUMBER, DURATION): DURATION,
+        ("/", DURATION, NUMBER): DURATION, ("/", DURATION, DURATION): NUMBER,
+        ("+", TEXT, TEXT): TEXT,
+    }
+    if ANY in (left, right):
+        return ANY
+    return table.get((op, left, right))
+
+
+def _expect(actual: str, wanted: str, node: ast.AST, why: str) -> None:
+    if actual not in (wanted, ANY):
+        raise ExprError(f"{why}, got {TYPE_WORDS.get(actual, actual)}", _col(node))
+
+
+def _col(node: ast.AST) -> int | None:
+    off = getattr(node, "col_offset", None)
+    return None if off is None else off + 1
+
+
+def _describe(node: ast.AST) -> str:
+    try:
+        return ast.unparse(node)
+    except Exception:  # noqa: BLE001 - only used to word an error
+        return type(node).__name__
+
+
+def compile_expr(
+    text: str,
+    names: Mapping[str, str],
+    helpers: Mapping[str, Helper] | None = None,
+    want: str | Sequence[str] | None = None,
+) -> Compiled:
+    """Compile `text` against the field types in `names`; raise ExprError on anything unsafe or mistyped."""
+    if not isinstance(text, str) or not text.strip():
+        raise ExprError("the expression is empty")
+    if len(text) > MAX_LENGTH:
+        raise ExprError(f"the expression is {len(text)} characters long; the limit is {MAX_LENGTH}")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as e:
+        raise ExprError(f"syntax error: {e.msg}", max(e.offset or 1, 1)) from None
+    compiler = _Compiler(names, {**BASE_HELPERS, **(helpers or {})})
+    src, type_, value = compiler.visit(tree.body)
+    if want is not None:
+        wanted = (want,) if isinstance(want, str) else tuple(want)
+        if type_ not in wanted and type_ != ANY:
+            words = " or ".join(TYPE_WORDS.get(w, w) for w in wanted)
+            raise ExprError(f"the expression must give {words}, but gives {TYPE_WORDS.get(type_, type_)}")
+    namespace: dict[str, Any] = {"__builtins__": {}, **compiler.consts}
+    fn = eval(compile(f"lambda r: {src}", "<rule>", "eval"), namespace)  # noqa: S307 - source built from whitelisted nodes
+    return Compiled(text.strip(), type_, fn, frozenset(compiler.used))
+
+
+def parse_instant_literal(parse: Callable[[str], datetime]) -> Helper:
+    """The `instant('2019-01-15T00:00:00Z')` helper, parsed when the rule loads."""
+
+    def prepare(text: str) -> datetime:
+        try:
+            return parse(text)
+        except ValueError as e:
+            raise ExprError(f"bad instant {text!r}: {e}") from None
+
+    return Helper(lambda v: v, (TEXT,), DATETIME, literal=frozenset({0}), prepare=prepare, fold=True)

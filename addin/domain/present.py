@@ -1,0 +1,232 @@
+"""Words and cell values for one evaluated order, in the merchant's language and time zone.
+
+The engine keeps instants in UTC; here they become naive wall-clock times of
+the workbook zone (what the merchant's Excel shows), and explanations also say
+the policy-zone time when the two zones differ, so a merchant in Shenzhen can
+check a deadline against Wish's own wording in Pacific time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from addin.domain.messages import CATALOG, say
+from addin.domain.policies import compute_amount
+from addin.domain.model import ERROR, AtRisk, Fine, Issue, OrderResult, RuleSet
+
+OUTPUT_COLUMNS = (
+    "Validation", "Status", "Next Action", "Ship By", "Fines (USD)", "Appeal Deadline", "Suspended Until",
+    "Explanation",
+)
+FINE_COLUMNS = (
+    "Fine ID", "Order ID", "Product ID", "Policy", "Amount (USD)", "Generated At", "Appealable",
+    "Appeal Deadline", "Suspended Until", "Rule",
+)
+
+
+def clock(instant: datetime | None, rules: RuleSet) -> str:
+    """An instant as the merchant reads it: 'YYYY-MM-DD HH:MM' in the workbook zone."""
+    if instant is None:
+        return ""
+    return rules.zones.to_workbook(instant).strftime("%Y-%m-%d %H:%M")
+
+
+def both_clocks(instant: datetime, rules: RuleSet) -> str:
+    """The workbook-zone time, and Wish's policy-zone time beside it when the zones differ."""
+    zones = rules.zones
+    shown = f"{clock(instant, rules)} ({zones.workbook.key})"
+    if zones.workbook.key != zones.policy.key:
+        policy = zones.to_policy(instant).strftime("%Y-%m-%d %H:%M")
+        shown += f" = {policy} ({zones.policy.key})"
+    return shown
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
+
+
+def message_context(order: Mapping[str, Any], rules: RuleSet, language: str) -> dict[str, Any]:
+    """An order's values as text for message placeholders, plus each field's label as `<name>_label`."""
+    shown: dict[str, Any] = {}
+    for name, value in order.items():
+        if name.startswith("_"):
+            continue
+        if isinstance(value, datetime):
+            shown[name] = clock(value, rules)
+        elif isinstance(value, bool):
+            shown[name] = say("yes" if value else "no", language)
+        elif isinstance(value, float):
+            shown[name] = _number(value)
+        else:
+            shown[name] = value
+    for name, fdef in rules.fields.items():
+        shown[f"{name}_label"] = fdef.label(language)
+    return shown
+
+
+def validation_text(result: OrderResult, language: str, cell_of: Callable[[str | None], str | None] | None = None) -> str:
+    """"OK", or one line per issue: severity, the cell it points at, the message."""
+    if not result.issues:
+        return CATALOG["ok"](language)
+    return "\n".join(issue_line(i, language, cell_of) for i in result.issues)
+
+
+def issue_line(issue: Issue, language: str, cell_of: Callable[[str | None], str | None] | None = None) -> str:
+    severity = CATALOG[ERROR if issue.severity == ERROR else "warning"](language)
+    cell = cell_of(issue.field) if cell_of is not None else None
+    sep = "：" if language == "zh" else ": "
+    return f"{severity} {cell}{sep}{issue.message}" if cell else f"{severity}{sep}{issue.message}"
+
+
+def next_action(order: Mapping[str, Any], result: OrderResult, rules: RuleSet, language: str,
+                context: Mapping[str, Any]) -> str:
+    """The state's next action, then what the merchant must do before a deadline, nearest first."""
+    state = rules.workflow.states.get(result.status)
+    actions = [state.next_action.render(language, context)] if state else []
+    now = order["now"]
+    timed: list[tuple[datetime, str]] = []
+    for risk in result.risks:
+        if risk.deadline >= now and risk.policy.risk is not None:
+            text = _risk_text(risk, order, rules, language, context)
+            timed.append((risk.deadline, say("risk_next", language, message=text,
+                                             deadline=clock(risk.deadline, rules))))
+    for fine in result.fines:
+        if fine.appealable and fine.appeal_deadline is not None and fine.appeal_deadline >= now:
+            timed.append((fine.appeal_deadline, say("appeal_next", language, name=fine.policy.name(language),
+                                                     deadline=clock(fine.appeal_deadline, rules))))
+    actions.extend(text for _, text in sorted(timed, key=lambda t: t[0]))
+    return "; ".join(a for a in actions if a)
+
+
+def explain(order: Mapping[str, Any], result: OrderResult, rules: RuleSet, language: str,
+            context: Mapping[str, Any]) -> str:
+    """One line per computed value, each naming the rule and rules/FILE.yaml:LINE behind it."""
+    lines = []
+    for issue in result.issues:
+        if issue.ref is None:
+            continue  # a cell that could not be read: no rule behind it, the Validation column says it all
+        severity = CATALOG[issue.severity if issue.severity in CATALOG else "warning"](language)
+        lines.append(say("x_issue", language, severity=severity, rule=issue.rule_id, ref=issue.ref or "-"))
+    states = rules.workflow.states
+    label = states[result.status].label(language) if result.status in states else result.status
+    start = states[result.start_state].label(language) if result.start_state in states else result.start_state
+    why = f"{rules.fields['order_state'].label(language) if 'order_state' in rules.fields else 'Order State'} " \
+          f"{order.get('order_state')} [{rules.workflow.wish_states_ref}]" if order.get("order_state") else \
+          f"initial [{rules.workflow.wish_states_ref}]"
+    path = [say("x_status_start", language, state=start, why=why)]
+    path += [f"{e.label(language)} [{e.rule.id} {e.rule.ref}]" for e in result.status_events]
+    lines.append(say("x_status", language, status=label, path=" → ".join(path)))
+    ship = rules.workflow.ship_by
+    if result.ship_by is not None:
+        start_label = rules.fields[ship.start_field].label(language) if ship.start_field in rules.fields else ""
+        lines.append(say("x_ship_by", language, start=start_label, hours=_number(ship.hours), rule=ship.rule.id,
+                         ref=ship.rule.ref))
+    for fine in result.fines:
+        lines.append(_explain_fine(fine, order, rules, language, context))
+    for risk in result.risks:
+        lines.append(_explain_risk(risk, order, rules, language, context))
+    return "\n".join(lines)
+
+
+def _explain_fine(fine: Fine, order: Mapping[str, Any], rules: RuleSet, language: str,
+                  context: Mapping[str, Any]) -> str:
+    policy = fine.policy
+    reason = policy.reason.render(language, context) if policy.reason else ""
+    parts = [say("x_fine", language, name=policy.name(language), amount=f"{fine.amount:.2f}", reason=reason,
+                 rule=policy.rule.id, ref=policy.rule.ref)]
+    parts.append(say("x_amount", language, how=_how_amount(fine, order, language), ref=policy.amount.ref))
+    window = fine.appeal_window
+    if window is None or not window.appealable:
+        parts.append(say("x_no_appeal", language, ref=window.ref if window else policy.rule.ref))
+    elif fine.appeal_deadline is None:
+        parts.append(say("x_no_deadline", language, ref=window.ref))
+    else:
+        parts.append(say("x_appeal", language, deadline=both_clocks(fine.appeal_deadline, rules),
+                         how=_how_window(window, language), ref=window.ref))
+    if fine.suspended_until is not None:
+        parts.append(say("x_suspended", language, until=both_clocks(fine.suspended_until, rules),
+                         hours=_number(policy.suspension_hours or 0), ref=policy.suspension_ref))
+    return "; ".join(parts)
+
+
+def _risk_text(risk: AtRisk, order: Mapping[str, Any], rules: RuleSet, language: str,
+               context: Mapping[str, Any]) -> str:
+    if risk.policy.risk is None:
+        return ""
+    amount, _ = compute_amount(risk.policy.amount, order)
+    extra = {"deadline": clock(risk.deadline, rules), "amount": f"{amount:.2f}"}
+    return risk.policy.risk.message.render(language, {**context, **extra})
+
+
+def _explain_risk(risk: AtRisk, order: Mapping[str, Any], rules: RuleSet, language: str,
+                  context: Mapping[str, Any]) -> str:
+    policy = risk.policy
+    ref = policy.risk.ref if policy.risk else policy.rule.ref
+    text = _risk_text(risk, order, rules, language, context)
+    return say("x_risk", language, name=policy.name(language), message=text, rule=policy.rule.id, ref=ref)
+
+
+def _how_amount(fine: Fine, order: Mapping[str, Any], language: str) -> str:
+    amount = fine.policy.amount
+    if amount.of is None:
+        return say("how_fixed", language, fixed=f"{amount.fixed + amount.plus:.2f}")
+    base = amount.of.fn(order) or 0.0
+    of = amount.of_name
+    if amount.percent is not None and amount.minimum is not None:
+        return say("how_percent", language, percent=_number(amount.percent), of=of, base=f"{base:.2f}",
+                   minimum=f"{amount.minimum:.2f}")
+    if amount.percent is not None:
+        return say("how_percent_plain", language, percent=_number(amount.percent), of=of, base=f"{base:.2f}")
+    return say("how_plus", language, of=of, base=f"{base:.2f}", plus=f"{amount.plus + amount.fixed:.2f}")
+
+
+def _how_window(window: Any, language: str) -> str:
+    if window.until is not None:
+        return say("how_until", language)
+    if window.business_days is not None:
+        return say("how_business_days", language, n=window.business_days)
+    if window.calendar_days is not None:
+        return say("how_calendar_days", language, n=window.calendar_days)
+    return say("how_hours", language, n=_number(window.hours or 0))
+
+
+def render(order: Mapping[str, Any], result: OrderResult, rules: RuleSet, language: str | None = None,
+           cell_of: Callable[[str | None], str | None] | None = None) -> dict:
+    """The computed columns of one order row, as cell values (datetimes naive, in the workbook zone)."""
+    language = language or rules.language
+    context = message_context(order, rules, language)
+    zones = rules.zones
+    return {
+        "Validation": validation_text(result, language, cell_of),
+        "Status": rules.workflow.states[result.status].label(language)
+        if result.status in rules.workflow.states else result.status,
+        "Next Action": next_action(order, result, rules, language, context),
+        "Ship By": zones.to_workbook(result.ship_by) if result.ship_by else None,
+        "Fines (USD)": result.fines_total,
+        "Appeal Deadline": zones.to_workbook(result.appeal_deadline) if result.appeal_deadline else None,
+        "Suspended Until": zones.to_workbook(result.suspended_until) if result.suspended_until else None,
+        "Explanation": explain(order, result, rules, language, context),
+    }
+
+
+def fine_rows(result: OrderResult, rules: RuleSet, language: str | None = None) -> list[dict]:
+    """The Fines ledger rows of one order."""
+    language = language or rules.language
+    zones = rules.zones
+    rows = []
+    for fine in result.fines:
+        rows.append({
+            "Fine ID": fine.fine_id,
+            "Order ID": fine.order_id,
+            "Product ID": fine.product_id,
+            "Policy": fine.policy.name(language),
+            "Amount (USD)": fine.amount,
+            "Generated At": zones.to_workbook(fine.generated_at),
+            "Appealable": say("yes" if fine.appealable else "no", language),
+            "Appeal Deadline": zones.to_workbook(fine.appeal_deadline) if fine.appeal_deadline else None,
+            "Suspended Until": zones.to_workbook(fine.suspended_until) if fine.suspended_until else None,
+            "Rule": f"{fine.policy.rule.id} {fine.policy.rule.ref}",
+        })
+    return rows

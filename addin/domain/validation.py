@@ -1,0 +1,130 @@
+"""Order validation: the batch facts rules need (duplicates, stock), then each rule per order.
+
+A rule reports an issue when its `when` holds (default: always) and its `check`
+does not. Issues are data; a rule that cannot be evaluated on a row (a division
+by zero, say) becomes an issue on that row, never an exception for the batch.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from addin.domain.expr import BOOL, DATETIME, NUMBER, TEXT, Helper
+from addin.domain.messages import say
+from addin.domain.model import ERROR, WARNING, Issue, ValidationRule
+
+# Names the engine adds to every order before validation; rules may use them.
+BATCH_NAMES = {
+    "now": DATETIME,
+    "duplicate_order_id": BOOL,
+    "duplicate_rows": TEXT,
+    "sku_known": BOOL,
+    "stock_on_hand": NUMBER,
+    "stock_available": NUMBER,
+}
+
+
+def reference_helpers(postal_codes: Mapping[str, str], countries: frozenset[str]) -> dict[str, Helper]:
+    """Helpers that look values up in reference tables given by the rules (postal formats, ISO codes)."""
+    patterns = {code.upper(): re.compile(p) for code, p in postal_codes.items()}
+
+    def postal_code_ok(country: Any, zipcode: Any) -> bool:
+        if zipcode is None:
+            return False
+        pattern = patterns.get(str(country or "").upper())
+        return True if pattern is None else pattern.fullmatch(str(zipcode).strip()) is not None
+
+    def country_known(country: Any) -> bool:
+        return country is not None and str(country).upper() in countries
+
+    def phone_digits(phone: Any) -> Any:
+        return None if phone is None else sum(ch.isdigit() for ch in str(phone))
+
+    return {
+        "postal_code_ok": Helper(postal_code_ok, (TEXT, TEXT), BOOL),
+        "country_known": Helper(country_known, (TEXT,), BOOL),
+        "phone_digits": Helper(phone_digits, (TEXT,), NUMBER),
+    }
+
+
+def prepare_batch(
+    orders: Sequence[dict[str, Any]], now: datetime, inventory: Mapping[str, float] | None
+) -> None:
+    """Add the batch facts to each order: `now`, duplicate Order IDs, and stock left for it.
+
+    Stock is reserved first come, first served by release time: an order is given
+    what earlier open orders of the same SKU have not reserved. Orders already
+    shipped, refunded or cancelled need no stock.
+    """
+    counts = Counter(o.get("order_id") for o in orders if o.get("order_id") is not None)
+    rows: dict[Any, list[str]] = {}
+    for o in orders:
+        oid = o.get("order_id")
+        if oid is not None and counts[oid] > 1:
+            rows.setdefault(oid, []).append(str(o.get("_row", "?")))
+    for o in orders:
+        o["now"] = now
+        oid = o.get("order_id")
+        dup = oid is not None and counts[oid] > 1
+        o["duplicate_order_id"] = dup
+        o["duplicate_rows"] = ", ".join(rows[oid]) if dup else None
+        o["sku_known"] = o["stock_on_hand"] = o["stock_available"] = None
+    if inventory is None:
+        return
+    reserved: Counter[str] = Counter()
+    needing = []
+    for o in orders:
+        sku = o.get("sku")
+        o["sku_known"] = sku is not None and str(sku) in inventory
+        if o["sku_known"]:
+            o["stock_on_hand"] = inventory[str(sku)]
+            if o.get("shipped_at") is None and o.get("refunded_at") is None:
+                needing.append(o)
+    never = datetime.max.replace(tzinfo=now.tzinfo)
+    needing.sort(key=lambda o: (o.get("released_at") or never, o.get("_row", 0)))
+    for o in needing:
+        sku = str(o["sku"])
+        left = inventory[sku] - reserved[sku]
+        o["stock_available"] = left
+        qty = o.get("quantity")
+        if isinstance(qty, (int, float)) and 0 < qty <= left:
+            reserved[sku] += qty
+
+
+def validate(
+    order: Mapping[str, Any], rules: Sequence[ValidationRule], language: str, context: Any
+) -> list[Issue]:
+    """Run `rules` on one order; `context` renders an order's values for messages (called only on failure)."""
+    issues: list[Issue] = []
+    bad = order.get("_bad") or ()
+    shown = None
+    for rule in rules:
+        if rule.field is not None and rule.field in bad:
+            continue  # the cell could not be read; that is already reported on the row
+        try:
+            if rule.when is not None and not rule.when.fn(order):
+                continue
+            if rule.check.fn(order):
+                continue
+        except Exception as e:  # noqa: BLE001 - any failure of a rule on one row is reported on that row
+            issues.append(Issue(ERROR, say("rule_failed", language, rule=rule.rule.id, error=e), rule.rule.id,
+                                rule.rule.ref, rule.field))
+            continue
+        if shown is None:
+            shown = context(order)
+        issues.append(Issue(rule.severity, rule.message.render(language, shown), rule.rule.id, rule.rule.ref,
+                            rule.field, rule.contact_customer))
+    return issues
+
+
+def summarize(issues: Sequence[Issue]) -> tuple[bool, bool, bool]:
+    """(has errors, has warnings, a rule asks to contact the customer)."""
+    return (
+        any(i.severity == ERROR for i in issues),
+        any(i.severity == WARNING for i in issues),
+        any(i.contact_customer for i in issues),
+    )

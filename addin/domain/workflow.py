@@ -1,0 +1,69 @@
+"""The order workflow: a YAML state table walked per order.
+
+A row's status is derived from its data: it starts from the state its Wish
+Order State maps to (or the initial state), then takes automatic events, first
+listed first, while one applies. Manual events (a button in Excel) go through
+`apply_event`, which answers with an Issue instead of raising when the event is
+not allowed, so a bad row never stops a batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from addin.domain.messages import say
+from addin.domain.model import ERROR, WARNING, Event, Issue, Workflow
+
+
+class Walker:
+    """Precomputes, per state, the automatic events that may leave it (in YAML order)."""
+
+    def __init__(self, workflow: Workflow):
+        self.workflow = workflow
+        self.auto: dict[str, tuple[Event, ...]] = {
+            state: tuple(e for e in workflow.events if e.auto and e.allowed_from(state) and e.target != state)
+            for state in workflow.states
+        }
+        self.by_id = {e.rule.id: e for e in workflow.events}
+
+    def start(self, order: Mapping[str, Any], language: str) -> tuple[str, Issue | None]:
+        wish_state = order.get("order_state")
+        if wish_state is None:
+            return self.workflow.initial, None
+        key = str(wish_state).strip().upper()
+        state = self.workflow.wish_states.get(key)
+        if state is not None:
+            return state, None
+        known = ", ".join(sorted(self.workflow.wish_states))
+        issue = Issue(WARNING, say("unknown_wish_state", language, value=str(wish_state), known=known),
+                      "wish-states", self.workflow.wish_states_ref, "order_state")
+        return self.workflow.initial, issue
+
+    def settle(self, order: Mapping[str, Any], state: str) -> tuple[str, list[Event]]:
+        """Take automatic events until none applies; return the final state and the path taken."""
+        path: list[Event] = []
+        for _ in range(self.workflow.max_steps):
+            for event in self.auto.get(state, ()):
+                if event.when is None or event.when.fn(order):
+                    state = event.target
+                    path.append(event)
+                    break
+            else:
+                return state, path
+        return state, path
+
+    def apply_event(
+        self, order: Mapping[str, Any], state: str, event_id: str, language: str
+    ) -> tuple[str, Issue | None]:
+        """A chosen event on one order: the new state, or the old one and the reason it was refused."""
+        event = self.by_id.get(event_id)
+        if event is None or not event.allowed_from(state):
+            label = event.label(language) if event else event_id
+            state_label = self.workflow.states[state].label(language) if state in self.workflow.states else state
+            return state, Issue(ERROR, say("not_allowed", language, event=label, state=state_label),
+                                event_id, event.rule.ref if event else None)
+        if event.when is not None and not event.when.fn(order):
+            return state, Issue(ERROR, say("guard_failed", language, event=event.label(language),
+                                           condition=event.when.source), event_id, event.rule.ref)
+        return event.target, None

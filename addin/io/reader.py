@@ -1,0 +1,246 @@
+"""Reading the Orders table (and an optional Inventory table) from .xlsx/.xlsm or .csv.
+
+Headers are matched by name, ignoring case, spaces and underscores, against each
+field's header and aliases in rules/fields.yaml; unknown columns are kept as
+they are for the writer. Each row becomes an order dict of typed values; a cell
+that cannot be converted becomes an issue on its row naming the cell, and the
+batch goes on.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import python_calamine
+
+from addin.domain.messages import CATALOG, say
+from addin.domain.model import ERROR, WARNING, Issue, RuleSet
+from addin.domain.present import OUTPUT_COLUMNS
+from addin.io.cells import CONVERTERS, CellError, excel_error, is_blank
+
+ORDERS_SHEET = "Orders"
+INVENTORY_SHEET = "Inventory"
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+INVENTORY_SKU = ("sku", "货号", "商品sku")
+INVENTORY_STOCK = ("stock", "onhand", "available", "quantity", "qty", "库存", "可用库存", "数量")
+
+
+class InputError(Exception):
+    """A file that cannot be read as an orders table; the message names the file (and sheet or cell)."""
+
+
+def fold(header: Any) -> str:
+    return "".join(str(header).split()).replace("_", "").casefold()
+
+
+def column_letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+@dataclass
+class OrdersTable:
+    """The Orders sheet as read: its header row, raw rows, and typed orders (one per non-empty row)."""
+
+    path: Path
+    sheet: str
+    headers: list[Any]
+    fields: dict[str, int]                 # field name -> column index
+    computed: dict[str, int]               # existing computed output column -> column index
+    rows: list[list[Any]]                  # raw values, header excluded
+    orders: list[dict[str, Any]]           # typed values; "_row" is the 1-based sheet row, "_index" the rows index
+    notes: list[str] = field(default_factory=list)
+
+    def where(self, order: dict[str, Any], field_name: str | None = None) -> str:
+        """Where a problem is, for a person: 'orders.xlsx Orders!F5' or 'orders.csv F5' (row 5 of the file)."""
+        cell = self.cell(order, field_name)
+        sheet = "" if self.path.suffix.lower() == ".csv" else f"{self.sheet}!"
+        if cell is None:
+            return f"{self.path.name} {sheet}row {order['_row']}".replace("! ", " ")
+        return f"{self.path.name} {sheet}{cell}"
+
+    def cell(self, order: dict[str, Any], field_name: str | None) -> str | None:
+        """The A1 address of a field's cell on an order's row (None when the field has no column)."""
+        if field_name is None or field_name not in self.fields:
+            return None
+        return f"{column_letter(self.fields[field_name])}{order['_row']}"
+
+
+def read_orders(path: str | Path, rules: RuleSet, language: str | None = None) -> OrdersTable:
+    """Read the Orders table of a workbook or CSV; raise InputError for a file that cannot be used."""
+    path = Path(path)
+    language = language or rules.language
+    grid, sheet = _read_grid(path, ORDERS_SHEET)
+    if not grid or all(is_blank(v) for v in grid[0]):
+        raise InputError(f"{path}: sheet {sheet} has no header row (row 1 is empty)")
+    headers = list(grid[0])
+    fields, computed, notes = _match_headers(path, sheet, headers, rules)
+    zones = rules.zones
+    labels = {n: d.label(language) for n, d in rules.fields.items()}
+    plans = [(name, col, CONVERTERS[rules.fields[name].type], rules.fields[name].values)
+             for name, col in fields.items()]
+    absent = [n for n in rules.fields if n not in fields]
+    width = len(headers)
+    rows: list[list[Any]] = []
+    orders: list[dict[str, Any]] = []
+    for r, raw in enumerate(grid[1:]):
+        if len(raw) < width:
+            raw = list(raw) + [None] * (width - len(raw))
+        rows.append(raw)
+        if all(is_blank(v) for v in raw):
+            continue
+        order: dict[str, Any] = dict.fromkeys(absent)
+        order["_row"] = r + 2
+        order["_index"] = r
+        issues: list[Issue] = []
+        bad: list[str] = []
+        for name, col, convert, values in plans:
+            value = raw[col] if col < len(raw) else None
+            err = excel_error(value)
+            try:
+                if err is not None:
+                    raise CellError("excel_error", err)
+                typed = convert(value, zones)
+            except CellError as e:
+                order[name] = None
+                bad.append(name)
+                if e.kind == "excel_error":
+                    text = say("excel_error", language, label=labels[name], value=err)
+                else:
+                    text = say("bad_value", language, label=labels[name], value=value, kind=CATALOG[e.kind](language))
+                issues.append(Issue(ERROR, text, "cell", None, name))
+                continue
+            if values is not None and typed is not None:
+                canonical = values.get(fold(typed))
+                if canonical is None:
+                    known = ", ".join(sorted(set(values.values())))
+                    issues.append(Issue(WARNING, say("unknown_value", language, label=labels[name], value=typed,
+                                                     known=known), "cell", None, name))
+                else:
+                    typed = canonical
+            order[name] = typed
+        if issues:
+            order["_issues"] = issues
+            order["_bad"] = frozenset(bad)
+        orders.append(order)
+    return OrdersTable(path, sheet, headers, fields, computed, rows, orders, notes)
+
+
+def read_inventory(path: str | Path, *, required: bool = True) -> dict[str, float] | None:
+    """SKU -> stock from an Inventory sheet (or a CSV); None when a workbook has no such sheet and it is optional."""
+    path = Path(path)
+    try:
+        grid, sheet = _read_grid(path, INVENTORY_SHEET)
+    except InputError:
+        if required:
+            raise
+        return None
+    if not grid:
+        return {}
+    header = [fold(h) for h in grid[0]]
+    sku_col = next((i for i, h in enumerate(header) if h in INVENTORY_SKU), None)
+    stock_col = next((i for i, h in enumerate(header) if h in INVENTORY_STOCK), None)
+    if sku_col is None or stock_col is None:
+        raise InputError(f"{path}: sheet {sheet} needs an SKU column and a Stock column")
+    stock: dict[str, float] = {}
+    for r, row in enumerate(grid[1:], start=2):
+        sku = row[sku_col] if sku_col < len(row) else None
+        if is_blank(sku):
+            continue
+        value = row[stock_col] if stock_col < len(row) else None
+        try:
+            amount = float(value) if not is_blank(value) else 0.0
+        except (TypeError, ValueError):
+            raise InputError(f"{path}: {sheet}!{column_letter(stock_col)}{r}: stock {value!r} is not a number") from None
+        key = str(int(sku)) if isinstance(sku, float) and sku.is_integer() else str(sku).strip()
+        stock[key] = stock.get(key, 0.0) + amount
+    return stock
+
+
+def _match_headers(path: Path, sheet: str, headers: list[Any], rules: RuleSet) -> tuple[dict, dict, list[str]]:
+    """Map each field to the column that names it; the field's own header outranks its aliases."""
+    rank: dict[str, tuple[str, int]] = {}
+    for name, fdef in rules.fields.items():
+        for i, spelling in enumerate((fdef.header, name, *fdef.aliases)):
+            rank.setdefault(fold(spelling), (name, i))
+    computed_names = {fold(c): c for c in OUTPUT_COLUMNS}
+    best: dict[str, tuple[int, int]] = {}
+    computed: dict[str, int] = {}
+    notes: list[str] = []
+    seen: dict[str, int] = {}
+    for col, header in enumerate(headers):
+        if is_blank(header):
+            continue
+        key = fold(header)
+        if key in seen:
+            raise InputError(f"{path}: sheet {sheet}: header {str(header).strip()!r} appears twice "
+                             f"(columns {column_letter(seen[key])} and {column_letter(col)})")
+        seen[key] = col
+        if key in computed_names:
+            computed[computed_names[key]] = col
+            continue
+        hit = rank.get(key)
+        if hit is None:
+            continue
+        name, priority = hit
+        if name in best:
+            kept, dropped = sorted([best[name], (priority, col)])
+            notes.append(f"{sheet}: columns {column_letter(kept[1])} and {column_letter(dropped[1])} both give "
+                         f"{rules.fields[name].header}; using {column_letter(kept[1])}")
+            best[name] = kept
+        else:
+            best[name] = (priority, col)
+    return {name: col for name, (_, col) in best.items()}, computed, notes
+
+
+def _read_grid(path: Path, sheet_name: str) -> tuple[list[list[Any]], str]:
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _read_csv(path), path.stem
+    if suffix == ".xls":
+        raise InputError(f"{path}: .xls (Excel 97-2003) is not supported; save it as .xlsx or .xlsm")
+    if suffix not in EXCEL_SUFFIXES:
+        raise InputError(f"{path}: unsupported file type {suffix or '(none)'}; use .xlsx, .xlsm or .csv")
+    try:
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+    except Exception as e:  # noqa: BLE001 - calamine raises several types for broken files
+        raise InputError(f"{path}: not a readable Excel workbook ({type(e).__name__}: {e})") from None
+    names = book.sheet_names
+    match = next((n for n in names if n == sheet_name), None) or \
+        next((n for n in names if n.strip().casefold() == sheet_name.casefold()), None)
+    if match is None:
+        raise InputError(f"{path}: no sheet named {sheet_name} (sheets: {', '.join(names)})")
+    try:
+        return book.get_sheet_by_name(match).to_python(skip_empty_area=False), match
+    except Exception as e:  # noqa: BLE001
+        raise InputError(f"{path}: sheet {match} cannot be read ({e})") from None
+
+
+def _read_csv(path: Path) -> list[list[Any]]:
+    """CSV as text rows. Excel in China saves CSV as GB18030 (GBK); UTF-8 (with or without BOM) is tried first."""
+    data = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise InputError(f"{path}: not UTF-8 or GB18030 text")
+    sample = text[:20000]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    return [row for row in csv.reader(io.StringIO(text), dialect)]

@@ -1,0 +1,150 @@
+"""Writing the recalculated Orders sheet and the Fines ledger to a new workbook.
+
+XlsxWriter in constant-memory mode: rows stream out, memory stays flat at a
+million orders (shared/notes/perf-baseline.md §1). Text is always written with
+write_string, so customer text that starts with "=" stays text and never
+becomes a live formula. The file appears atomically: it is written beside the
+target under a temporary name, flushed to disk, then renamed.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from addin.domain.present import FINE_COLUMNS, OUTPUT_COLUMNS
+
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+MONEY_FORMAT = "#,##0.00"
+DATETIME_COLUMNS = {"Ship By", "Appeal Deadline", "Suspended Until", "Generated At"}
+MONEY_COLUMNS = {"Fines (USD)", "Amount (USD)"}
+WRAP_COLUMNS = {"Validation", "Next Action", "Explanation"}
+WIDTHS = {"Validation": 40, "Next Action": 48, "Explanation": 70, "Policy": 30, "Rule": 40, "Fine ID": 34}
+
+
+def atomic_path(target: Path) -> tuple[Path, Callable[[], None], Callable[[], None]]:
+    """A temporary path beside `target`, a commit (fsync + rename) and an abort (remove)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+
+    def commit() -> None:
+        with open(tmp_path, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp_path, target)
+        try:
+            dir_fd = os.open(target.parent, os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+    def abort() -> None:
+        tmp_path.unlink(missing_ok=True)
+
+    return tmp_path, commit, abort
+
+
+class _Sheet:
+    """Typed cell writing for one worksheet."""
+
+    def __init__(self, book: Any, name: str, headers: Sequence[Any], formats: dict[str, Any]):
+        self.ws = book.add_worksheet(name)
+        self.formats = formats
+        self.headers = list(headers)
+        for c, h in enumerate(self.headers):
+            self.ws.write_string(0, c, "" if h is None else str(h), formats["header"])
+            name_ = str(h)
+            width = WIDTHS.get(name_, 19 if name_ in DATETIME_COLUMNS else min(max(len(name_) + 2, 10), 30))
+            fmt = formats["wrap"] if name_ in WRAP_COLUMNS else None
+            self.ws.set_column(c, c, width, fmt)
+        self.ws.freeze_panes(1, 0)
+
+    def write(self, r: int, c: int, value: Any, style: str | None = None) -> None:
+        """Write one value with its own type; `style` names a format for numbers ("money") or text ("wrap")."""
+        ws, f = self.ws, self.formats
+        if value is None or value == "":
+            return
+        if isinstance(value, bool):
+            ws.write_boolean(r, c, value)
+        elif isinstance(value, (int, float)):
+            ws.write_number(r, c, value, f["money"] if style == "money" else None)
+        elif isinstance(value, datetime):
+            ws.write_datetime(r, c, value.replace(tzinfo=None), f["datetime"])
+        elif isinstance(value, date):
+            ws.write_datetime(r, c, datetime.combine(value, time()), f["date"])
+        else:
+            ws.write_string(r, c, str(value), f["wrap"] if style == "wrap" else None)
+
+    def finish(self, rows: int) -> None:
+        if self.headers:
+            self.ws.autofilter(0, 0, max(rows, 1), len(self.headers) - 1)
+
+
+def write_results(
+    target: str | Path,
+    headers: Sequence[Any],
+    computed_at: dict[str, int],
+    rows: Iterable[tuple[Sequence[Any], dict[str, Any] | None]],
+    fines: Iterable[dict[str, Any]],
+) -> None:
+    """Write Orders (original columns + computed ones) and Fines to `target`, atomically.
+
+    `computed_at` maps computed columns that already exist in `headers` to their
+    index (they are overwritten in place); the others are appended in OUTPUT_COLUMNS order.
+    """
+    target = Path(target)
+    headers = list(headers)
+    where = dict(computed_at)
+    for name in OUTPUT_COLUMNS:
+        if name not in where:
+            where[name] = len(headers)
+            headers.append(name)
+    tmp, commit, abort = atomic_path(target)
+    try:
+        book = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "strings_to_formulas": False,
+                                              "strings_to_urls": False, "strings_to_numbers": False})
+        formats = {
+            "header": book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True}),
+            "datetime": book.add_format({"num_format": DATETIME_FORMAT}),
+            "date": book.add_format({"num_format": "yyyy-mm-dd"}),
+            "money": book.add_format({"num_format": MONEY_FORMAT}),
+            "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
+        }
+        orders = _Sheet(book, "Orders", headers, formats)
+        skip = set(where.values())
+        r = 0
+        for r, (raw, computed) in enumerate(rows, start=1):
+            for c, value in enumerate(raw):
+                if c not in skip:
+                    orders.write(r, c, value)
+            if computed:
+                for name, value in computed.items():
+                    orders.write(r, where[name], value, _style(name))
+        orders.finish(r)
+        ledger = _Sheet(book, "Fines", FINE_COLUMNS, formats)
+        f = 0
+        for f, fine in enumerate(fines, start=1):
+            for c, name in enumerate(FINE_COLUMNS):
+                ledger.write(f, c, fine.get(name), _style(name))
+        ledger.finish(f)
+        book.close()
+        commit()
+    except BaseException:
+        abort()
+        raise
+
+
+def _style(column: str) -> str | None:
+    if column in MONEY_COLUMNS:
+        return "money"
+    return "wrap" if column in WRAP_COLUMNS else None

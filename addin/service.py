@@ -1,0 +1,130 @@
+"""Use cases shared by every adapter (command line, Excel macros, headless batch).
+
+One pipeline: load rules -> read orders -> validate -> advance status -> fines
+and deadlines -> write. Adapters only parse their arguments, call these
+functions and show the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from addin.config.loader import load_ruleset
+from addin.domain.engine import Engine
+from addin.domain.model import ERROR, OrderResult, RuleSet
+from addin.domain.present import fine_rows, issue_line, render
+from addin.io.cells import parse_datetime_text
+from addin.io.reader import EXCEL_SUFFIXES, OrdersTable, read_inventory, read_orders
+from addin.io.writer import write_results
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class RecalcReport:
+    """What one recalculation found, for a summary table or --json."""
+
+    input: str
+    output: str | None
+    orders: int = 0
+    with_errors: int = 0
+    with_warnings: int = 0
+    fines: int = 0
+    fines_total: float = 0.0
+    open_appeals: int = 0
+    nearest_appeal: datetime | None = None  # naive, workbook zone
+    problems: list[str] = field(default_factory=list)  # "file Orders!F5 order X: Error: ..."
+    notes: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        data = dict(self.__dict__)
+        data["nearest_appeal"] = self.nearest_appeal.isoformat(sep=" ") if self.nearest_appeal else None
+        return data
+
+
+def parse_as_of(text: str | None, rules: RuleSet) -> datetime:
+    """--as-of: ISO time with an offset or Z, or a naive time in the workbook zone; default now."""
+    if text is None:
+        return datetime.now(timezone.utc)
+    parsed = parse_datetime_text(text.strip())
+    if parsed is None:
+        raise ValueError(f"--as-of {text!r} is not an ISO date-time (e.g. 2018-11-05T09:00:00-08:00)")
+    return rules.zones.from_workbook(parsed)
+
+
+def recalc(
+    input_path: str | Path,
+    out_path: str | Path,
+    *,
+    rules: RuleSet | None = None,
+    rules_dir: str | Path | None = None,
+    as_of: datetime | str | None = None,
+    language: str | None = None,
+    workbook_zone: str | None = None,
+    inventory_path: str | Path | None = None,
+    progress: Progress | None = None,
+) -> RecalcReport:
+    """Recalculate an orders workbook or CSV into a new workbook (Orders + Fines)."""
+    if rules is None:
+        rules = load_ruleset(rules_dir, language=language, workbook_zone=workbook_zone)
+    language = language or rules.language
+    now = as_of if isinstance(as_of, datetime) else parse_as_of(as_of, rules)
+    input_path = Path(input_path)
+    table = read_orders(input_path, rules, language)
+    if inventory_path is not None:
+        inventory = read_inventory(inventory_path)
+    elif input_path.suffix.lower() in EXCEL_SUFFIXES:
+        inventory = read_inventory(input_path, required=False)
+    else:
+        inventory = None
+    results = Engine(rules).evaluate(table.orders, now, inventory, language)
+    report = summarize(table, results, rules, language, now)
+    report.output = str(out_path)
+    by_index = {order["_index"]: (order, result) for order, result in zip(table.orders, results)}
+    write_results(out_path, table.headers, table.computed, _rows(table, by_index, rules, language, progress),
+                  (row for result in results for row in fine_rows(result, rules, language)))
+    return report
+
+
+def _rows(table: OrdersTable, by_index: dict[int, tuple[dict, OrderResult]], rules: RuleSet, language: str,
+          progress: Progress | None) -> Iterator[tuple[list[Any], dict[str, Any] | None]]:
+    for i, raw in enumerate(table.rows):
+        hit = by_index.get(i)
+        if hit is None:
+            yield raw, None
+        else:
+            order, result = hit
+            yield raw, render(order, result, rules, language, lambda f, o=order: table.cell(o, f))
+        if progress is not None and i % 1000 == 999:
+            progress(1000)
+    if progress is not None:
+        progress(len(table.rows) % 1000)
+
+
+def summarize(table: OrdersTable, results: list[OrderResult], rules: RuleSet, language: str,
+              now: datetime) -> RecalcReport:
+    report = RecalcReport(str(table.path), None, orders=len(results), notes=list(table.notes))
+    nearest = None
+    for order, result in zip(table.orders, results):
+        if result.issues:
+            if any(i.severity == ERROR for i in result.issues):
+                report.with_errors += 1
+            else:
+                report.with_warnings += 1
+            for issue in result.issues:
+                where = table.where(order, issue.field)
+                line = issue_line(issue, language)
+                report.problems.append(f"{where} order {order.get('order_id') or '?'}: {line}")
+        report.fines += len(result.fines)
+        report.fines_total += result.fines_total
+        for fine in result.fines:
+            if fine.appealable and fine.appeal_deadline is not None and fine.appeal_deadline >= now:
+                report.open_appeals += 1
+                nearest = fine.appeal_deadline if nearest is None else min(nearest, fine.appeal_deadline)
+    report.fines_total = round(report.fines_total, 2)
+    report.nearest_appeal = rules.zones.to_workbook(nearest) if nearest else None
+    return report
