@@ -159,6 +159,10 @@ class _Builder:
         if policy is None or workbook is None:
             return None
         self.policy_zone = policy
+        if isinstance(c.weekend, int) and _written(self.dir / "calendar.yaml", line_of(raw, "weekend")).startswith("0"):
+            self.error("calendar", line_of(raw, "weekend"), 'weekend: write the mask in quotes, e.g. "0000011" '
+                       "(unquoted, 0000011 reads as the number 11, Excel's Sunday-only weekend)")
+            return None
         try:
             weekend = excel_weekend_mask(c.weekend)
         except ValueError as e:
@@ -267,6 +271,15 @@ def _with_values(field: FieldDef, values: dict[str, list[str]]) -> FieldDef:
         for alias in [canonical, *aliases]:
             table[_fold(alias)] = canonical
     return replace(field, values=table)
+
+
+def _written(path: Path, line: int | None) -> str:
+    """The value as written on a `key: value` line of a file (to see what YAML turned into a number)."""
+    try:
+        text = path.read_text(encoding="utf-8").splitlines()[(line or 1) - 1]
+    except (OSError, IndexError):
+        return ""
+    return text.split(":", 1)[1].split("#", 1)[0].strip() if ":" in text else ""
 
 
 def _fold(text: str) -> str:

@@ -39,7 +39,10 @@ def excel_weekend_mask(weekend: str | int) -> str:
     """
     if isinstance(weekend, bool):
         raise ValueError(f"weekend must be an Excel weekend number or a 7-character mask, not {weekend!r}")
-    if isinstance(weekend, int):
+    if isinstance(weekend, float) and weekend.is_integer():
+        weekend = int(weekend)  # a number read from a cell
+    if isinstance(weekend, int) or type(weekend).__name__.startswith("int"):
+        weekend = int(weekend)
         try:
             return EXCEL_WEEKEND_NUMBERS[weekend]
         except KeyError:

@@ -21,50 +21,15 @@ from __future__ import annotations
 
 import ast
 import difflib
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
+from addin.domain.helpers import (  # noqa: F401 - re-exported for rule loaders
+    ANY, BASE_HELPERS, BOOL, DATETIME, DURATION, NUMBER, TEXT, TYPE_WORDS, ExprError, Helper, parse_instant_literal,
+)
+
 MAX_LENGTH = 500
-
-TEXT, NUMBER, BOOL, DATETIME, DURATION = "text", "number", "bool", "datetime", "duration"
-ANY = "any"
-TYPE_WORDS = {TEXT: "text", NUMBER: "a number", BOOL: "true/false", DATETIME: "a date-time", DURATION: "a duration"}
-
-
-class ExprError(ValueError):
-    """A rule expression that does not compile; `column` is 1-based within the expression."""
-
-    def __init__(self, message: str, column: int | None = None):
-        super().__init__(message)
-        self.message = message
-        self.column = column
-
-    def __str__(self) -> str:
-        return self.message if self.column is None else f"{self.message} at column {self.column}"
-
-
-@dataclass(frozen=True)
-class Helper:
-    """A function callable from expressions.
-
-    `params` are argument types (ANY accepts every type); `varargs` repeats the last one.
-    `returns` is a type or a function of the argument types. `fold` marks pure functions
-    evaluated at compile time when every argument is a constant. `literal` lists argument
-    positions that must be written as constants (a regular expression, an instant).
-    `inline` builds the Python source directly instead of a call (for `present`/`blank`).
-    """
-
-    fn: Callable[..., Any] | None
-    params: tuple[str, ...]
-    returns: str | Callable[[list[str]], str]
-    varargs: bool = False
-    fold: bool = False
-    literal: frozenset[int] = frozenset()
-    inline: Callable[[list[str]], str] | None = None
-    prepare: Callable[[Any], Any] | None = None  # turns a literal argument into what fn receives
 
 
 @dataclass
@@ -79,56 +44,6 @@ class Compiled:
     def __call__(self, order: Mapping[str, Any]) -> Any:
         return self.fn(order)
 
-
-def _none_safe(fn: Callable[..., Any]) -> Callable[..., Any]:
-    def wrapped(*args: Any) -> Any:
-        return None if any(a is None for a in args) else fn(*args)
-
-    return wrapped
-
-
-def _coalesce(*args: Any) -> Any:
-    for a in args:
-        if a is not None:
-            return a
-    return None
-
-
-def _same_type(types: list[str]) -> str:
-    concrete = {t for t in types if t != ANY}
-    if len(concrete) > 1:
-        raise ExprError("arguments must all have the same type, got " + ", ".join(sorted(concrete)))
-    return concrete.pop() if concrete else ANY
-
-
-def _matches(text: Any, pattern: re.Pattern[str]) -> bool:
-    return text is not None and pattern.fullmatch(str(text)) is not None
-
-
-def _compile_regex(pattern: str) -> re.Pattern[str]:
-    try:
-        return re.compile(pattern)
-    except re.error as e:
-        raise ExprError(f"bad regular expression {pattern!r}: {e}") from None
-
-
-BASE_HELPERS: dict[str, Helper] = {
-    "hours": Helper(lambda n: timedelta(hours=n), (NUMBER,), DURATION, fold=True),
-    "minutes": Helper(lambda n: timedelta(minutes=n), (NUMBER,), DURATION, fold=True),
-    "days": Helper(lambda n: timedelta(days=n), (NUMBER,), DURATION, fold=True),
-    "present": Helper(None, (ANY,), BOOL, inline=lambda a: f"({a[0]} is not None)"),
-    "blank": Helper(None, (ANY,), BOOL, inline=lambda a: f"({a[0]} is None)"),
-    "lower": Helper(_none_safe(lambda s: s.lower()), (TEXT,), TEXT, fold=True),
-    "upper": Helper(_none_safe(lambda s: s.upper()), (TEXT,), TEXT, fold=True),
-    "trim": Helper(_none_safe(lambda s: s.strip()), (TEXT,), TEXT, fold=True),
-    "length": Helper(_none_safe(len), (TEXT,), NUMBER, fold=True),
-    "abs": Helper(_none_safe(abs), (NUMBER,), NUMBER, fold=True),
-    "round": Helper(_none_safe(lambda x, n: round(x, int(n))), (NUMBER, NUMBER), NUMBER, fold=True),
-    "min": Helper(_none_safe(min), (NUMBER, NUMBER), NUMBER, varargs=True, fold=True),
-    "max": Helper(_none_safe(max), (NUMBER, NUMBER), NUMBER, varargs=True, fold=True),
-    "coalesce": Helper(_coalesce, (ANY, ANY), _same_type, varargs=True, fold=True),
-    "matches": Helper(_matches, (TEXT, TEXT), BOOL, literal=frozenset({1}), prepare=_compile_regex),
-}
 
 _COMPARE = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 _ORDERED = {NUMBER, DATETIME, DURATION, TEXT}
@@ -308,6 +223,8 @@ class _Compiler:
         return f"({a} if {ts} else {b})", at if at != ANY else bt, _NO
 
     def visit_Call(self, node: ast.Call) -> tuple[str, str, Any]:
+        if isinstance(node.func, ast.Attribute):
+            raise ExprError(_FORBIDDEN[ast.Attribute], _col(node))
         if not isinstance(node.func, ast.Name):
             raise ExprError("only the listed helper functions can be called", _col(node))
         name = node.func.id
@@ -424,7 +341,8 @@ def compile_expr(
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as e:
-        raise ExprError(f"syntax error: {e.msg}", max(e.offset or 1, 1)) from None
+        column = e.offset if e.offset else len(text.strip()) + 1  # offset 0: the text ended too early
+        raise ExprError(f"syntax error: {e.msg}", column) from None
     compiler = _Compiler(names, {**BASE_HELPERS, **(helpers or {})})
     src, type_, value = compiler.visit(tree.body)
     if want is not None:
@@ -435,15 +353,3 @@ def compile_expr(
     namespace: dict[str, Any] = {"__builtins__": {}, **compiler.consts}
     fn = eval(compile(f"lambda r: {src}", "<rule>", "eval"), namespace)  # noqa: S307 - source built from whitelisted nodes
     return Compiled(text.strip(), type_, fn, frozenset(compiler.used))
-
-
-def parse_instant_literal(parse: Callable[[str], datetime]) -> Helper:
-    """The `instant('2019-01-15T00:00:00Z')` helper, parsed when the rule loads."""
-
-    def prepare(text: str) -> datetime:
-        try:
-            return parse(text)
-        except ValueError as e:
-            raise ExprError(f"bad instant {text!r}: {e}") from None
-
-    return Helper(lambda v: v, (TEXT,), DATETIME, literal=frozenset({0}), prepare=prepare, fold=True)

@@ -33,10 +33,11 @@ def reference_helpers(postal_codes: Mapping[str, str], countries: frozenset[str]
     patterns = {code.upper(): re.compile(p) for code, p in postal_codes.items()}
 
     def postal_code_ok(country: Any, zipcode: Any) -> bool:
-        if zipcode is None:
-            return False
+        """True when the code fits the country's format; countries without a listed format accept any, or none."""
         pattern = patterns.get(str(country or "").upper())
-        return True if pattern is None else pattern.fullmatch(str(zipcode).strip()) is not None
+        if pattern is None:
+            return True
+        return zipcode is not None and pattern.fullmatch(str(zipcode).strip()) is not None
 
     def country_known(country: Any) -> bool:
         return country is not None and str(country).upper() in countries
