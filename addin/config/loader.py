@@ -204,6 +204,8 @@ class _Builder:
                 if f.type != "text":
                     self.error("fields", line_of(raw, "fields", name, "values"), "values: only text fields have values")
                 defs[name] = _with_values(defs[name], f.values)
+            if f.normalize == "country":
+                defs[name] = replace(defs[name], synonyms=_country_names())
         names = {n: EXPR_TYPES[d.type] for n, d in defs.items()}
         names.update(BATCH_NAMES)
         derived = []
@@ -271,6 +273,28 @@ def _with_values(field: FieldDef, values: dict[str, list[str]]) -> FieldDef:
         for alias in [canonical, *aliases]:
             table[_fold(alias)] = canonical
     return replace(field, values=table)
+
+
+def _country_names() -> dict[str, str]:
+    """Country names (English, official, common, Simplified Chinese) and ISO codes -> ISO 3166 alpha-2."""
+    import gettext
+
+    try:
+        chinese = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["zh_CN"]).gettext
+    except OSError:
+        chinese = None
+    table: dict[str, str] = {}
+    for c in pycountry.countries:
+        names = [c.alpha_2, c.alpha_3, c.name, getattr(c, "official_name", None), getattr(c, "common_name", None)]
+        if chinese is not None:
+            names.append(chinese(c.name))
+        for n in names:
+            if n:
+                table.setdefault(_fold(n), c.alpha_2)
+    for n, code in (("USA", "US"), ("U.S.A.", "US"), ("U.S.", "US"), ("UK", "GB"), ("Great Britain", "GB"),
+                    ("England", "GB"), ("Mainland China", "CN"), ("中国大陆", "CN")):
+        table.setdefault(_fold(n), code)
+    return table
 
 
 def _written(path: Path, line: int | None) -> str:

@@ -68,6 +68,7 @@ class FieldM(Strict):
     label: TextM
     aliases: list[str] = []
     values: dict[str, list[str]] | None = None
+    normalize: Literal["country"] | None = None
 
 
 class DerivedM(Strict):

@@ -51,6 +51,7 @@ class FieldDef:
     aliases: tuple[str, ...] = ()
     ref: SourceRef | None = None
     values: dict[str, str] | None = None  # folded spelling -> canonical value, for fields with fixed values
+    synonyms: dict[str, str] | None = None  # folded spelling -> preferred value; other values are kept as typed
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,7 @@ def read_orders(path: str | Path, rules: RuleSet, language: str | None = None) -
     fields, computed, notes = _match_headers(path, sheet, headers, rules)
     zones = rules.zones
     labels = {n: d.label(language) for n, d in rules.fields.items()}
-    plans = [(name, col, CONVERTERS[rules.fields[name].type], rules.fields[name].values)
+    plans = [(name, col, CONVERTERS[rules.fields[name].type], rules.fields[name].values, rules.fields[name].synonyms)
              for name, col in fields.items()]
     absent = [n for n in rules.fields if n not in fields]
     width = len(headers)
@@ -103,7 +103,7 @@ def read_orders(path: str | Path, rules: RuleSet, language: str | None = None) -
         order["_index"] = r
         issues: list[Issue] = []
         bad: list[str] = []
-        for name, col, convert, values in plans:
+        for name, col, convert, values, synonyms in plans:
             value = raw[col] if col < len(raw) else None
             err = excel_error(value)
             try:
@@ -119,6 +119,8 @@ def read_orders(path: str | Path, rules: RuleSet, language: str | None = None) -
                     text = say("bad_value", language, label=labels[name], value=value, kind=CATALOG[e.kind](language))
                 issues.append(Issue(ERROR, text, "cell", None, name))
                 continue
+            if synonyms is not None and typed is not None:
+                typed = synonyms.get(fold(typed), typed)
             if values is not None and typed is not None:
                 canonical = values.get(fold(typed))
                 if canonical is None:
