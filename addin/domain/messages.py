@@ -125,6 +125,7 @@ CATALOG: dict[str, Text] = {
     "x_no_deadline": Text("appealable, no deadline published [{ref}]", "可申诉，未公布截止时间 [{ref}]"),
     "x_suspended": Text("product suspended until {until} ({hours} h) [{ref}]", "产品暂停展示至 {until}（{hours} 小时）[{ref}]"),
     "x_risk": Text("At risk: {name} — {message} [{rule} {ref}]", "风险：{name} — {message} [{rule} {ref}]"),
+    "x_risk_late": Text(" (too late: the deadline {deadline} has passed)", "（已逾期：截止时间 {deadline} 已过）"),
     "x_issue": Text("{severity} {rule} [{ref}]", "{severity} {rule} [{ref}]"),
     "how_business_days": Text("{n} US business days, same clock time", "{n} 个美国工作日，同一时刻"),
     "how_calendar_days": Text("{n} calendar days", "{n} 个自然日"),

@@ -43,6 +43,20 @@ def both_clocks(instant: datetime, rules: RuleSet) -> str:
     return shown
 
 
+class Shown(str):
+    """A yes/no shown in words that still tests true or false in a message's {% if %}."""
+
+    truth: bool
+
+    def __new__(cls, text: str, truth: bool) -> Shown:
+        obj = super().__new__(cls, text)
+        obj.truth = truth
+        return obj
+
+    def __bool__(self) -> bool:
+        return self.truth
+
+
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
 
@@ -56,7 +70,7 @@ def message_context(order: Mapping[str, Any], rules: RuleSet, language: str) -> 
         if isinstance(value, datetime):
             shown[name] = clock(value, rules)
         elif isinstance(value, bool):
-            shown[name] = say("yes" if value else "no", language)
+            shown[name] = Shown(say("yes" if value else "no", language), value)
         elif isinstance(value, float):
             shown[name] = _number(value)
         else:
@@ -165,6 +179,8 @@ def _explain_risk(risk: AtRisk, order: Mapping[str, Any], rules: RuleSet, langua
     policy = risk.policy
     ref = policy.risk.ref if policy.risk else policy.rule.ref
     text = _risk_text(risk, order, rules, language, context)
+    if risk.deadline < order["now"]:
+        text += say("x_risk_late", language, deadline=clock(risk.deadline, rules))
     return say("x_risk", language, name=policy.name(language), message=text, rule=policy.rule.id, ref=ref)
 
 

@@ -124,6 +124,7 @@ def read_orders(path: str | Path, rules: RuleSet, language: str | None = None) -
             if values is not None and typed is not None:
                 canonical = values.get(fold(typed))
                 if canonical is None:
+                    bad.append(name)  # reported here; rules on this field would only repeat it
                     known = ", ".join(sorted(set(values.values())))
                     issues.append(Issue(WARNING, say("unknown_value", language, label=labels[name], value=typed,
                                                      known=known), "cell", None, name))
