@@ -11,13 +11,14 @@ import json
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from addin.config.loader import check_rules, load_ruleset
+from addin.config.loader import DEFAULT_RULES, check_rules, load_ruleset
 from addin.config.yamlfile import RulesError
 from addin.io.reader import InputError
 from addin.service import parse_as_of, recalc as recalc_service
@@ -54,20 +55,26 @@ def recalc(
     Example: wishxl recalc orders.xlsx --out orders-checked.xlsx --as-of 2018-11-05T09:00:00-08:00
     """
     if lang is not None and lang not in ("en", "zh"):
-        err.print(f"--lang must be en or zh, not {lang!r}")
+        err.print(f"--lang must be en or zh, not {lang!r}", soft_wrap=True)
         raise typer.Exit(EXIT_USAGE)
     if out_path is None:
-        err.print("give --out OUTPUT.xlsx (the workbook to write)")
+        err.print("give --out OUTPUT.xlsx (the workbook to write)", soft_wrap=True)
         raise typer.Exit(EXIT_USAGE)
+    if workbook_zone is not None:
+        try:
+            ZoneInfo(workbook_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            err.print(f'--workbook-zone: unknown time zone "{workbook_zone}"', soft_wrap=True)
+            raise typer.Exit(EXIT_USAGE) from None
     try:
         ruleset = load_ruleset(rules, language=lang, workbook_zone=workbook_zone)
     except RulesError as e:
-        err.print(str(e), markup=False)
+        err.print(str(e), markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_RULES) from None
     try:
         now = parse_as_of(as_of, ruleset)
     except ValueError as e:
-        err.print(str(e), markup=False)
+        err.print(str(e), markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_USAGE) from None
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -76,10 +83,10 @@ def recalc(
             report = recalc_service(input, out_path, rules=ruleset, as_of=now, language=lang,
                                     inventory_path=inventory, progress=lambda n: bar.advance(task, n))
     except InputError as e:
-        err.print(str(e), markup=False)
+        err.print(str(e), markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_INPUT) from None
     except OSError as e:
-        err.print(f"{out_path}: cannot write ({e.strerror or e})", markup=False)
+        err.print(f"{out_path}: cannot write ({e.strerror or e})", markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_INPUT) from None
     if as_json:
         out.print_json(json.dumps(report.as_json(), ensure_ascii=False, default=str))
@@ -113,9 +120,9 @@ def rules_check(
         out.print_json(json.dumps([p.as_json() for p in problems], ensure_ascii=False))
     else:
         for p in problems:
-            out.print(str(p), markup=False)
+            out.print(str(p), markup=False, soft_wrap=True)
         if not problems:
-            out.print(f"{directory or 'rules'}: OK")
+            out.print(f"{directory or DEFAULT_RULES}: OK", soft_wrap=True)
     if problems:
         raise typer.Exit(EXIT_RULES)
 

@@ -30,7 +30,10 @@ STATUS = [
     ("refunded-after-shipping", {"Order State": "SHIPPED", "Shipping Provider": "USPS", "Tracking Number": "9400A",
                                  "Shipped At": "2018-11-20 10:00", "Refunded At": "2018-11-21 08:00",
                                  "Refunded By": "customer"}, "Refunded", ["refund"]),
-    ("wish-refunded", {"Order State": "REFUNDED"}, "Refunded", []),
+    ("wish-refunded-unshipped", {"Order State": "REFUNDED"}, "Cancelled", ["cancel"]),
+    ("wish-refunded-shipped", {"Order State": "REFUNDED", "Shipping Provider": "USPS", "Tracking Number": "9400A",
+                               "Shipped At": "2018-11-20 10:00", "Refunded At": "2018-11-21 08:00"}, "Refunded", []),
+    ("wish-auto-refund", {"Released At": "2018-11-15 09:00"}, "Cancelled", ["auto-refund"]),
     ("unknown-wish-state", {"Order State": "LOST"}, "Paid", ["confirm", "pay"]),
 ]
 

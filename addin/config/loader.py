@@ -32,6 +32,8 @@ from addin.domain.model import (
 from addin.domain.validation import BATCH_NAMES, reference_helpers
 
 FILES = ("settings", "calendar", "fields", "validation", "workflow", "policies")
+# The lists of rules in each file: one bad item is left out and the others still checked.
+RULE_LISTS = {"validation": (("rules",),), "workflow": (("workflow", "events"),), "policies": (("policies",),)}
 EXPR_TYPES = {"text": TEXT, "number": NUMBER, "integer": NUMBER, "datetime": DATETIME, "bool": BOOL}
 INVENTORY_NAMES = frozenset({"sku_known", "stock_on_hand", "stock_available"})
 DEFAULT_RULES = Path(__file__).resolve().parents[2] / "rules"
@@ -60,6 +62,7 @@ class _Builder:
         self.zone_override = workbook_zone
         self.errors: list[RuleError] = []
         self.raw: dict[str, Any] = {}
+        self.index: dict[str, dict[tuple[str, ...], list[int]]] = {}
         self.policy_zone = ZoneInfo("UTC")
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -74,17 +77,24 @@ class _Builder:
         return SourceRef(self.shown(name), line or 0)
 
     def error(self, name: str, line: int | None, message: str, column: int | None = None) -> None:
-        self.errors.append(RuleError(self.shown(name), line, message, column))
+        problem = RuleError(self.shown(name), line, message, column)
+        if problem not in self.errors:  # a YAML alias shared by several rules is reported once
+            self.errors.append(problem)
 
     def parse(self, name: str, model: type[Any]) -> Any:
         data, errors = load(self.dir / f"{name}.yaml", self.shown(name))
         self.errors.extend(errors)
-        if data is None:
+        if errors:
             return None
         self.raw[name] = data
-        parsed, errors = check(model, data, self.shown(name))
+        parsed, errors, self.index[name] = check(model, data, self.shown(name), RULE_LISTS.get(name, ()))
         self.errors.extend(errors)
         return parsed
+
+    def original(self, name: str, path: tuple[str, ...], i: int) -> int:
+        """The index in the file of the i-th rule that passed the schema check."""
+        kept = self.index.get(name, {}).get(path)
+        return kept[i] if kept else i
 
     def expr(self, name: str, node: Any, key: Any, text: str, names: Mapping[str, str], want: Any) -> Compiled | None:
         try:
@@ -125,6 +135,10 @@ class _Builder:
         workflow = self.parse("workflow", S.WorkflowFile)
         policies = self.parse("policies", S.PoliciesFile)
 
+        if fields is None:
+            # Every expression is typed by the fields; without them later files would only show
+            # follow-on errors. Their shape has been checked above.
+            validation = workflow = policies = None
         language = self.language_override or (settings.settings.language if settings else "en")
         cal_info = self.build_calendar(calendar, settings) if calendar and settings else None
         self.helpers = reference_helpers(
@@ -138,9 +152,30 @@ class _Builder:
         stage_names = {**names, **STAGE_NAMES}
         flow = self.build_workflow(workflow, field_defs, stage_names) if workflow else None
         policy_list = self.build_policies(policies, stage_names) if policies else ()
+        if fields is not None:
+            self.check_dropped_expressions({**stage_names})
         if self.errors or cal_info is None or flow is None:
             raise RulesError(self.errors or [RuleError(str(self.dir), None, "rule set incomplete")])
         return RuleSet(language, cal_info, field_defs, derived, validations, flow, policy_list, str(self.dir))
+
+    def check_dropped_expressions(self, names: dict[str, str]) -> None:
+        """Rules left out for a schema error still get their expressions checked, so both mistakes show."""
+        keys = {"check": BOOL, "when": BOOL, "generated_at": DATETIME}
+        for name, lists in RULE_LISTS.items():
+            raw = self.raw.get(name)
+            for path in lists:
+                kept = self.index.get(name, {}).get(path)
+                if raw is None or kept is None:
+                    continue
+                items = raw
+                for key in path:
+                    items = items.get(key, []) if hasattr(items, "get") else []
+                for i, node in enumerate(items):
+                    if i in kept or not hasattr(node, "get"):
+                        continue
+                    for key, want in keys.items():
+                        if isinstance(node.get(key), str):
+                            self.expr(name, node, key, node[key], names, want)
 
     def build_calendar(self, model: S.CalendarFile, settings: S.SettingsFile) -> CalendarInfo | None:
         c = model.calendar
@@ -226,6 +261,7 @@ class _Builder:
         rules: list[ValidationRule] = []
         seen: set[str] = set()
         for i, r in enumerate(model.rules):
+            i = self.original("validation", ("rules",), i)
             node = raw["rules"][i]
             line = line_of(raw, "rules", i)
             if r.id in seen:
@@ -236,11 +272,11 @@ class _Builder:
                 self.error("validation", line_of(node, "field"), f'field: unknown field "{r.field}"')
             when = self.expr("validation", node, "when", r.when, names, BOOL) if r.when else None
             if r.required is not None:
+                msg = self.message("validation", node, "message", r.message, self.placeholders)
                 for j, fname in enumerate(r.required):
                     if fname not in defs:
                         self.error("validation", line_of(node, "required", j), f'required: unknown field "{fname}"')
                         continue
-                    msg = self.message("validation", node, "message", r.message, self.placeholders)
                     check_ = compile_expr(f"present({fname})", names, self.helpers)
                     if msg is not None:
                         label = defs[fname].label

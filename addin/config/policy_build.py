@@ -18,6 +18,7 @@ def build_policies(b: Any, model: S.PoliciesFile, raw: Any, names: dict[str, str
     seen: set[str] = set()
     allowed = b.placeholders | set(names)
     for i, p in enumerate(model.policies):
+        i = b.original("policies", ("policies",), i)
         node = raw["policies"][i]
         line = line_of(raw, "policies", i)
         if p.id in seen:

@@ -53,6 +53,7 @@ def build_workflow(b: Any, w: S.WorkflowM, raw: Any, defs: dict[str, FieldDef], 
     events: list[Event] = []
     seen: set[str] = set()
     for i, e in enumerate(w.events):
+        i = b.original("workflow", ("workflow", "events"), i)
         node = raw["events"][i]
         line = line_of(raw, "events", i)
         if e.id in seen:
@@ -69,6 +70,9 @@ def build_workflow(b: Any, w: S.WorkflowM, raw: Any, defs: dict[str, FieldDef], 
                             frozenset(e.from_), e.to, when, e.auto))
     if not ok:
         return None
+    kept = b.index.get(FILE, {}).get(("workflow", "events"))
+    if kept is not None and len(kept) < len(raw["events"]):
+        return None  # an event was left out for a schema error: reachability would only mislead
 
     reachable = {w.initial, *w.wish_states.values()}
     changed = True

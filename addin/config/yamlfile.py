@@ -115,16 +115,58 @@ def value_line(node: Any, key: Any) -> int | None:
         return line_of(node, key)
 
 
-def check(model: type[M], data: Any, shown: str) -> tuple[M | None, list[RuleError]]:
-    """Validate parsed YAML against a pydantic model; every error names its line."""
+Lists = tuple[tuple[str, ...], ...]
+IndexMap = dict[tuple[str, ...], list[int]]
+
+
+def check(model: type[M], data: Any, shown: str, lists: Lists = ()) -> tuple[M | None, list[RuleError], IndexMap]:
+    """Validate parsed YAML against a pydantic model; every error names its line.
+
+    When every error lies inside items of the lists named in `lists` (the rules of a
+    file), those items are left out and the rest is validated again, so one bad rule
+    does not hide the mistakes in the others. The index map says, for each list,
+    which original item each remaining one was.
+    """
+    if data is None:
+        return None, [RuleError(shown, None, "the file is empty")], {}
     try:
-        return model.model_validate(data if data is not None else {}), []
+        return model.model_validate(data), [], {}
     except ValidationError as ve:
-        errors = []
+        errors, bad = [], {path: set() for path in lists}
+        whole_file = False
         for e in ve.errors():
             loc = e["loc"]
             errors.append(RuleError(shown, line_of(data, *loc), _wording(e)))
-        return None, errors
+            path = next((p for p in lists if tuple(loc[:len(p)]) == p and len(loc) > len(p)
+                         and isinstance(loc[len(p)], int)), None)
+            if path is None:
+                whole_file = True
+            else:
+                bad[path].add(loc[len(path)])
+    if whole_file:
+        return None, errors, {}
+    filtered, index = data, {}
+    for path, drop in bad.items():
+        filtered, kept = _without(filtered, path, drop)
+        index[path] = kept
+    try:
+        return model.model_validate(filtered), errors, index
+    except ValidationError:
+        return None, errors, {}
+
+
+def _without(data: Any, path: tuple[str, ...], drop: set[int]) -> tuple[Any, list[int]]:
+    """A copy of `data` whose list at `path` lacks the items `drop`, and the kept items' original indexes."""
+    if not path:
+        kept = [i for i in range(len(data)) if i not in drop]
+        return [data[i] for i in kept], kept
+    try:
+        inner, kept = _without(data[path[0]], path[1:], drop)
+    except (KeyError, TypeError, IndexError):
+        return data, []
+    copy = dict(data)
+    copy[path[0]] = inner
+    return copy, kept
 
 
 def _wording(error: Any) -> str:

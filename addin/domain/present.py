@@ -111,7 +111,7 @@ def next_action(order: Mapping[str, Any], result: OrderResult, rules: RuleSet, l
             timed.append((fine.appeal_deadline, say("appeal_next", language, name=fine.policy.name(language),
                                                      deadline=clock(fine.appeal_deadline, rules))))
     actions.extend(text for _, text in sorted(timed, key=lambda t: t[0]))
-    return "; ".join(a for a in actions if a)
+    return ("；" if language == "zh" else "; ").join(a for a in actions if a)
 
 
 def explain(order: Mapping[str, Any], result: OrderResult, rules: RuleSet, language: str,

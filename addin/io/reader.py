@@ -208,6 +208,8 @@ def _match_headers(path: Path, sheet: str, headers: list[Any], rules: RuleSet) -
 def _read_grid(path: Path, sheet_name: str) -> tuple[list[list[Any]], str]:
     if not path.exists():
         raise InputError(f"{path}: file not found")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a file")
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return _read_csv(path), path.stem
@@ -232,7 +234,10 @@ def _read_grid(path: Path, sheet_name: str) -> tuple[list[list[Any]], str]:
 
 def _read_csv(path: Path) -> list[list[Any]]:
     """CSV as text rows. Excel in China saves CSV as GB18030 (GBK); UTF-8 (with or without BOM) is tried first."""
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = data.decode(encoding)
