@@ -92,17 +92,32 @@ def recalc(
 
 def _rows(table: OrdersTable, by_index: dict[int, tuple[dict, OrderResult]], rules: RuleSet, language: str,
           progress: Progress | None) -> Iterator[tuple[list[Any], dict[str, Any] | None]]:
+    typed = table.path.suffix.lower() == ".csv"  # a CSV holds only text: write numbers and dates as such
     for i, raw in enumerate(table.rows):
         hit = by_index.get(i)
         if hit is None:
             yield raw, None
         else:
             order, result = hit
+            if typed:
+                raw = _typed_row(raw, order, table, rules)
             yield raw, render(order, result, rules, language, lambda f, o=order: table.cell(o, f))
         if progress is not None and i % 1000 == 999:
             progress(1000)
     if progress is not None:
         progress(len(table.rows) % 1000)
+
+
+def _typed_row(raw: list[Any], order: dict[str, Any], table: OrdersTable, rules: RuleSet) -> list[Any]:
+    """The row with each readable known field as its typed value (text fields stay as typed)."""
+    row = list(raw)
+    bad = order.get("_bad") or ()
+    for name, col in table.fields.items():
+        value = order.get(name)
+        if value is None or name in bad or rules.fields[name].type == "text":
+            continue
+        row[col] = rules.zones.to_workbook(value) if isinstance(value, datetime) else value
+    return row
 
 
 def summarize(table: OrdersTable, results: list[OrderResult], rules: RuleSet, language: str,

@@ -163,7 +163,10 @@ def test_a_merchant_refund_is_fined_with_its_deadlines() -> None:
 
     assert headers("checked.xlsx", "Orders") == HEADER.split(",") + COMPUTED
     [order] = sheet("checked.xlsx", "Orders")
-    assert [order[h] for h in HEADER.split(",")] == REFUNDED.split(","), "the merchant's columns come back as written"
+    typed = {"Released At": datetime(2018, 11, 1, 9, 0), "Refunded At": datetime(2018, 11, 2, 17, 0),
+             "Quantity": 1.0, "Price": 10.0, "Shipping": 2.0}  # a CSV's numbers and dates become real ones
+    assert [order[h] for h in HEADER.split(",")] == \
+        [typed.get(h, v) for h, v in zip(HEADER.split(","), REFUNDED.split(","))], "the merchant's columns come back"
     assert computed(order) == {
         "Validation": "OK",
         "Status": "Cancelled",
@@ -473,3 +476,16 @@ def test_a_long_message_stays_on_one_line_in_an_80_column_log(tmp_path: Path) ->
     result = recalc(str(missing), "--out", "checked.xlsx", runner=CliRunner(env={"COLUMNS": "80"}))
     assert result.exit_code == 3
     assert result.stderr == f"{missing}: file not found\n"
+
+
+def test_csv_numbers_and_dates_come_out_as_numbers_and_dates() -> None:
+    """A CSV holds only text; the workbook written from it holds numbers and Excel datetimes."""
+    csv_file("orders.csv", f"""
+        {HEADER}
+        {REFUNDED}
+        """)
+    assert recalc("orders.csv", "--out", "checked.xlsx", "--as-of", AS_OF).exit_code == 0
+    header, row = python_calamine.CalamineWorkbook.from_path("checked.xlsx").get_sheet_by_name("Orders").to_python()[:2]
+    cells = dict(zip(header, row))
+    assert isinstance(cells["Quantity"], float) and isinstance(cells["Released At"], datetime)
+    assert isinstance(cells["Order ID"], str) and isinstance(cells["Zipcode"], str)
