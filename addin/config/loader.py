@@ -21,7 +21,7 @@ import pycountry
 
 from addin.config import schema as S
 from addin.config.yamlfile import RuleError, RulesError, check, line_of, load, value_line
-from addin.domain.calendar import BusinessCalendar, Holiday, Zones, excel_weekend_mask
+from addin.domain.calendar import UTC, BusinessCalendar, Holiday, Zones, excel_weekend_mask
 from addin.domain.engine import STAGE_NAMES
 from addin.domain.expr import BOOL, DATETIME, NUMBER, TEXT, Compiled, ExprError, compile_expr, parse_instant_literal
 from addin.domain.messages import Message, MessageError, Text
@@ -115,7 +115,7 @@ class _Builder:
             return None
         if value.tzinfo is None:
             value = value.replace(tzinfo=self.policy_zone)
-        return value.astimezone(ZoneInfo("UTC"))
+        return value.astimezone(UTC)  # the same tzinfo object as every instant read: faster comparisons
 
     def zone(self, name: str, node: Any, key: str, value: str) -> ZoneInfo | None:
         try:

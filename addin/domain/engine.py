@@ -14,6 +14,7 @@ million rows and lets the Excel functions reuse either half.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,7 +22,8 @@ from typing import Any
 from addin.domain import policies as policy_engine
 from addin.domain.messages import say
 from addin.domain.model import ERROR, Issue, OrderResult, RuleSet
-from addin.domain.validation import prepare_batch, summarize, validate
+from addin.domain.policies import Screen
+from addin.domain.validation import Checks, prepare_batch, summarize, validate
 from addin.domain.workflow import Walker
 
 # Names the engine sets after validation and the workflow; later stages may use them.
@@ -40,8 +42,9 @@ class Engine:
     def __init__(self, rules: RuleSet):
         self.rules = rules
         self.walker = Walker(rules.workflow)
-        self._with_inventory = tuple(rules.validations)
-        self._without_inventory = tuple(r for r in rules.validations if not r.needs_inventory)
+        self._with_inventory = Checks(rules.validations)
+        self._without_inventory = Checks(r for r in rules.validations if not r.needs_inventory)
+        self.screen = Screen(rules.policies)
 
     def evaluate(
         self,
@@ -50,7 +53,27 @@ class Engine:
         inventory: Mapping[str, float] | None = None,
         language: str | None = None,
     ) -> list[OrderResult]:
-        """Evaluate every order. `orders` are mutated: batch facts and derived values are added to them."""
+        """Evaluate every order. `orders` are mutated: batch facts and derived values are added to them.
+
+        The cyclic garbage collector is paused for the loop: it would otherwise rescan the
+        growing set of results again and again (15 % of the time at 100k orders), and the
+        loop creates no reference cycles for it to find.
+        """
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._evaluate(orders, now, inventory, language)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _evaluate(
+        self,
+        orders: Sequence[dict[str, Any]],
+        now: datetime,
+        inventory: Mapping[str, float] | None,
+        language: str | None,
+    ) -> list[OrderResult]:
         from addin.domain.present import message_context
 
         rules = self.rules
@@ -68,8 +91,7 @@ class Engine:
         results = []
         for order in orders:
             result = OrderResult()
-            issues = result.issues
-            issues.extend(order.get("_issues") or ())
+            result.issues = issues = list(order.get("_issues") or ())
             for derived in rules.derived:
                 try:
                     order[derived.name] = derived.expr.fn(order)
@@ -88,17 +110,21 @@ class Engine:
             if problem is not None:
                 issues.append(problem)
             try:
-                state, result.status_events = self.walker.settle(order, state)
+                state, events = self.walker.settle(order, state)
+                if events:
+                    result.status_events = events
             except Exception as e:  # noqa: BLE001
                 issues.append(Issue(ERROR, say("rule_failed", language, rule="workflow", error=e), "workflow"))
             order["status"] = result.status = state
 
-            fines, risks, failures = policy_engine.assess(order, rules.policies, calendar, zones)
+            fines, risks, failures = policy_engine.assess(order, self.screen, calendar, zones)
             for policy, error in failures:
                 issues.append(Issue(ERROR, say("rule_failed", language, rule=policy.rule.id, error=error),
                                     policy.rule.id, policy.rule.ref))
-            result.fines = fines
-            result.risks = risks
+            if fines:
+                result.fines = fines
+            if risks:
+                result.risks = risks
             if fines:
                 result.appeal_deadline = nearest_deadline(fines, now)
                 ends = [f.suspended_until for f in fines if f.suspended_until is not None]

@@ -40,6 +40,8 @@ class Compiled:
     type: str
     fn: Callable[[Mapping[str, Any]], Any]
     names: frozenset[str] = field(default_factory=frozenset)
+    code: str = ""  # the Python expression over `r` that fn evaluates (for fusing many rules into one function)
+    env: dict[str, Any] = field(default_factory=dict, repr=False)  # the constants and helpers `code` names
 
     def __call__(self, order: Mapping[str, Any]) -> Any:
         return self.fn(order)
@@ -352,4 +354,4 @@ def compile_expr(
             raise ExprError(f"the expression must give {words}, but gives {TYPE_WORDS.get(type_, type_)}")
     namespace: dict[str, Any] = {"__builtins__": {}, **compiler.consts}
     fn = eval(compile(f"lambda r: {src}", "<rule>", "eval"), namespace)  # noqa: S307 - source built from whitelisted nodes
-    return Compiled(text.strip(), type_, fn, frozenset(compiler.used))
+    return Compiled(text.strip(), type_, fn, frozenset(compiler.used), src, compiler.consts)

@@ -7,7 +7,8 @@ line it came from, so every computed value can say which rule produced it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -267,19 +268,26 @@ class AtRisk:
     message: str
 
 
-@dataclass
 class OrderResult:
-    issues: list[Issue] = field(default_factory=list)
-    status: str = ""
-    start_state: str = ""
-    status_events: list[Event] = field(default_factory=list)
-    ship_by: datetime | None = None
-    fines: list[Fine] = field(default_factory=list)
-    risks: list[AtRisk] = field(default_factory=list)
-    next_action: str = ""
-    appeal_deadline: datetime | None = None
-    suspended_until: datetime | None = None
-    explanation: list[str] = field(default_factory=list)
+    """What the engine found for one order (words and cells come from present.py).
+
+    A plain slotted class: a million of these are alive at once, and most orders have no
+    events, fines or risks, so those default to one shared empty tuple.
+    """
+
+    __slots__ = ("issues", "status", "start_state", "status_events", "ship_by", "fines", "risks",
+                 "appeal_deadline", "suspended_until")
+
+    def __init__(self) -> None:
+        self.issues: list[Issue] = []
+        self.status = ""
+        self.start_state = ""
+        self.status_events: Sequence[Event] = ()
+        self.ship_by: datetime | None = None
+        self.fines: Sequence[Fine] = ()
+        self.risks: Sequence[AtRisk] = ()
+        self.appeal_deadline: datetime | None = None
+        self.suspended_until: datetime | None = None
 
     @property
     def fines_total(self) -> float:

@@ -14,6 +14,7 @@ from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from addin.domain.fused import fuse
 from addin.domain.calendar import BusinessCalendar, Zones, add_business_days, add_calendar_days
 from addin.domain.model import Amount, AppealWindow, AtRisk, Fine, Policy
 
@@ -69,9 +70,27 @@ def find_window(policy: Policy, generated: datetime) -> AppealWindow | None:
     return None
 
 
+class Screen:
+    """The conditions of every policy (and of their risks) fused into two calls per order."""
+
+    def __init__(self, policies: Sequence[Policy]):
+        self.policies = tuple(policies)
+        self.when = fuse([(p.when, None) for p in self.policies], "policies")
+        self.with_risk = [i for i, p in enumerate(self.policies) if p.risk is not None and p.risk.when is not None]
+        self.risk_when = fuse([(self.policies[i].risk.when, None) for i in self.with_risk], "risks")  # type: ignore
+
+    def hits(self, order: Mapping[str, Any]) -> tuple[list[int], list[int]] | None:
+        """Indexes of the policies whose condition holds, and of those whose risk condition holds."""
+        met = self.when(order)
+        at_risk = self.risk_when(order) if self.with_risk else []
+        if met is None or at_risk is None:
+            return None
+        return met, [self.with_risk[i] for i in at_risk]
+
+
 def assess(
     order: dict[str, Any],
-    policies: Sequence[Policy],
+    screen: Screen,
     calendar: BusinessCalendar,
     zones: Zones,
 ) -> tuple[list[Fine], list[AtRisk], list[tuple[Policy, Exception]]]:
@@ -80,10 +99,24 @@ def assess(
     fines: list[Fine] = []
     risks: list[AtRisk] = []
     failures: list[tuple[Policy, Exception]] = []
-    for policy in policies:
+    hits = screen.hits(order)
+    if hits is None:  # a condition raised on this row: test policy by policy to name the one that failed
+        met, at_risk = [], []
+        for i, policy in enumerate(screen.policies):
+            try:
+                if policy.when.fn(order):
+                    met.append(i)
+                elif policy.risk is not None and policy.risk.when is not None and policy.risk.when.fn(order):
+                    at_risk.append(i)
+            except Exception as e:  # noqa: BLE001 - reported on the row, the batch goes on
+                failures.append((policy, e))
+    else:
+        met, at_risk = hits
+    for i in sorted(set(met) | set(at_risk)):
+        policy = screen.policies[i]
         try:
-            fine, risk = _assess_one(order, policy, now, calendar, zones)
-        except Exception as e:  # noqa: BLE001 - reported on the row, the batch goes on
+            fine, risk = _assess_one(order, policy, i in met, now, calendar, zones)
+        except Exception as e:  # noqa: BLE001
             failures.append((policy, e))
             continue
         if fine is not None:
@@ -94,14 +127,14 @@ def assess(
 
 
 def _assess_one(
-    order: dict[str, Any], policy: Policy, now: datetime, calendar: BusinessCalendar, zones: Zones
+    order: dict[str, Any], policy: Policy, met: bool, now: datetime, calendar: BusinessCalendar, zones: Zones
 ) -> tuple[Fine | None, AtRisk | None]:
+    """A policy whose condition holds (met) or whose risk condition holds (not met)."""
     risk = policy.risk
-    if not policy.when.fn(order):
-        if risk is not None and risk.when is not None and risk.when.fn(order):
-            deadline = risk.deadline.fn(order)
-            if deadline is not None and _effective(policy, order, deadline, blank_is=deadline):
-                return None, AtRisk(policy, deadline, "")
+    if not met:
+        deadline = risk.deadline.fn(order) if risk is not None and risk.deadline is not None else None
+        if deadline is not None and _effective(policy, order, deadline, blank_is=deadline):
+            return None, AtRisk(policy, deadline, "")
         return None, None
     generated = policy.generated_at.fn(order)
     if generated is None or not _effective(policy, order, generated):

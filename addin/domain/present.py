@@ -61,23 +61,57 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
 
 
-def message_context(order: Mapping[str, Any], rules: RuleSet, language: str) -> dict[str, Any]:
-    """An order's values as text for message placeholders, plus each field's label as `<name>_label`."""
-    shown: dict[str, Any] = {}
-    for name, value in order.items():
-        if name.startswith("_"):
-            continue
+class MessageContext(Mapping[str, Any]):
+    """An order's values as text for message placeholders, formatted only when a message asks.
+
+    Names are the order's fields and computed values, `<field>_label` for each field's label,
+    and any extra values given (a risk's deadline, a fine's amount).
+    """
+
+    __slots__ = ("order", "rules", "language", "extra")
+
+    def __init__(self, order: Mapping[str, Any], rules: RuleSet, language: str,
+                 extra: Mapping[str, Any] | None = None):
+        self.order, self.rules, self.language, self.extra = order, rules, language, extra or {}
+
+    def with_values(self, **extra: Any) -> MessageContext:
+        return MessageContext(self.order, self.rules, self.language, {**self.extra, **extra})
+
+    def get(self, name: str, default: Any = None) -> Any:
+        if name in self.extra:
+            return self.extra[name]
+        if name.endswith("_label"):
+            field = self.rules.fields.get(name[:-6])
+            return field.label(self.language) if field is not None else default
+        if name.startswith("_") or name not in self.order:
+            return default
+        value = self.order[name]
         if isinstance(value, datetime):
-            shown[name] = clock(value, rules)
-        elif isinstance(value, bool):
-            shown[name] = Shown(say("yes" if value else "no", language), value)
-        elif isinstance(value, float):
-            shown[name] = _number(value)
-        else:
-            shown[name] = value
-    for name, fdef in rules.fields.items():
-        shown[f"{name}_label"] = fdef.label(language)
-    return shown
+            return clock(value, self.rules)
+        if isinstance(value, bool):
+            return Shown(say("yes" if value else "no", self.language), value)
+        if isinstance(value, float):
+            return _number(value)
+        return value
+
+    def __getitem__(self, name: str) -> Any:
+        missing = object()
+        value = self.get(name, missing)
+        if value is missing:
+            raise KeyError(name)
+        return value
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        yield from (n for n in self.order if not n.startswith("_"))
+        yield from (f"{n}_label" for n in self.rules.fields)
+        yield from self.extra
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def message_context(order: Mapping[str, Any], rules: RuleSet, language: str) -> MessageContext:
+    return MessageContext(order, rules, language)
 
 
 def validation_text(result: OrderResult, language: str, cell_of: Callable[[str | None], str | None] | None = None) -> str:
@@ -170,8 +204,8 @@ def _risk_text(risk: AtRisk, order: Mapping[str, Any], rules: RuleSet, language:
     if risk.policy.risk is None:
         return ""
     amount, _ = compute_amount(risk.policy.amount, order)
-    extra = {"deadline": clock(risk.deadline, rules), "amount": f"{amount:.2f}"}
-    return risk.policy.risk.message.render(language, {**context, **extra})
+    values = context.with_values(deadline=clock(risk.deadline, rules), amount=f"{amount:.2f}")  # type: ignore[attr-defined]
+    return risk.policy.risk.message.render(language, values)
 
 
 def _explain_risk(risk: AtRisk, order: Mapping[str, Any], rules: RuleSet, language: str,

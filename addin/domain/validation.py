@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from addin.domain.fused import fuse
 from addin.domain.expr import BOOL, DATETIME, NUMBER, TEXT, Helper
 from addin.domain.messages import say
 from addin.domain.model import ERROR, WARNING, Issue, ValidationRule
@@ -42,8 +43,13 @@ def reference_helpers(postal_codes: Mapping[str, str], countries: frozenset[str]
     def country_known(country: Any) -> bool:
         return country is not None and str(country).upper() in countries
 
+    non_digits = str.maketrans("", "", "0123456789")
+
     def phone_digits(phone: Any) -> Any:
-        return None if phone is None else sum(ch.isdigit() for ch in str(phone))
+        if phone is None:
+            return None
+        text = str(phone)
+        return len(text) - len(text.translate(non_digits))
 
     return {
         "postal_code_ok": Helper(postal_code_ok, (TEXT, TEXT), BOOL),
@@ -96,10 +102,39 @@ def prepare_batch(
             reserved[sku] += qty
 
 
-def validate(
+class Checks:
+    """A list of validation rules, fused into one call per order (see fused.py)."""
+
+    def __init__(self, rules: Sequence[ValidationRule]):
+        self.rules = tuple(rules)
+        self.fused = fuse([(r.when, r.check) for r in self.rules], "validation")
+
+
+def validate(order: Mapping[str, Any], checks: Checks, language: str, context: Any) -> list[Issue]:
+    """Run the checks on one order; `context` renders an order's values for messages (called only on failure)."""
+    failed = checks.fused(order)
+    if failed is None:
+        return _validate_one_by_one(order, checks.rules, language, context)
+    if not failed:
+        return []
+    bad = order.get("_bad") or ()
+    issues: list[Issue] = []
+    shown = None
+    for i in failed:
+        rule = checks.rules[i]
+        if rule.field is not None and rule.field in bad:
+            continue  # the cell could not be read; that is already reported on the row
+        if shown is None:
+            shown = context(order)
+        issues.append(Issue(rule.severity, rule.message.render(language, shown), rule.rule.id, rule.rule.ref,
+                            rule.field, rule.contact_customer))
+    return issues
+
+
+def _validate_one_by_one(
     order: Mapping[str, Any], rules: Sequence[ValidationRule], language: str, context: Any
 ) -> list[Issue]:
-    """Run `rules` on one order; `context` renders an order's values for messages (called only on failure)."""
+    """Rule by rule, so that a rule that raises on this row is named on it."""
     issues: list[Issue] = []
     bad = order.get("_bad") or ()
     shown = None
