@@ -150,7 +150,8 @@ class _Builder:
         self.placeholders = set(names) | {f"{n}_label" for n in field_defs} | {"field_label", "deadline", "amount"}
         validations = self.build_validations(validation, field_defs, names) if validation else ()
         stage_names = {**names, **STAGE_NAMES}
-        flow = self.build_workflow(workflow, field_defs, stage_names) if workflow else None
+        guard_names = {n: t for n, t in stage_names.items() if n != "status"}  # a guard may not read the status
+        flow = self.build_workflow(workflow, field_defs, guard_names) if workflow else None
         policy_list = self.build_policies(policies, stage_names) if policies else ()
         if fields is not None:
             self.check_dropped_expressions({**stage_names})

@@ -22,6 +22,7 @@ from typing import Any
 from addin.domain import policies as policy_engine
 from addin.domain.messages import say
 from addin.domain.model import ERROR, Issue, OrderResult, RuleSet
+from addin.domain.fused import fuse_assignments
 from addin.domain.policies import Screen
 from addin.domain.validation import Checks, prepare_batch, summarize, validate
 from addin.domain.workflow import Walker
@@ -45,6 +46,7 @@ class Engine:
         self._with_inventory = Checks(rules.validations)
         self._without_inventory = Checks(r for r in rules.validations if not r.needs_inventory)
         self.screen = Screen(rules.policies)
+        self.derive = fuse_assignments([(d.name, d.expr) for d in rules.derived])
 
     def evaluate(
         self,
@@ -92,13 +94,8 @@ class Engine:
         for order in orders:
             result = OrderResult()
             result.issues = issues = list(order.get("_issues") or ())
-            for derived in rules.derived:
-                try:
-                    order[derived.name] = derived.expr.fn(order)
-                except Exception as e:  # noqa: BLE001 - reported on the row
-                    order[derived.name] = None
-                    issues.append(Issue(ERROR, say("rule_failed", language, rule=derived.name, error=e),
-                                        derived.name, derived.ref))
+            if not self.derive(order):
+                self._derive_one_by_one(order, issues, language)
             issues.extend(validate(order, validations, language, context))
             order["has_errors"], order["has_warnings"], order["contact_customer"] = summarize(issues)
 
@@ -131,6 +128,16 @@ class Engine:
                 result.suspended_until = max(ends) if ends else None
             results.append(result)
         return results
+
+
+    def _derive_one_by_one(self, order: dict[str, Any], issues: list[Issue], language: str) -> None:
+        for derived in self.rules.derived:
+            try:
+                order[derived.name] = derived.expr.fn(order)
+            except Exception as e:  # noqa: BLE001 - reported on the row
+                order[derived.name] = None
+                issues.append(Issue(ERROR, say("rule_failed", language, rule=derived.name, error=e),
+                                    derived.name, derived.ref))
 
 
 def nearest_deadline(fines: Sequence[Any], now: datetime) -> datetime | None:

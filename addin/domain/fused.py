@@ -50,6 +50,19 @@ def fuse(pairs: Sequence[tuple[Compiled | None, Compiled | None]], name: str = "
             parts.append(f"not ({_local(second, 2 * i + 1, env)})")
         lines.append(f"        if {' and '.join(parts) or 'True'}:")
         lines.append(f"            out.append({i})")
+    if not pairs:
+        lines.append("        pass")
     lines += ["    except Exception:", "        return None", "    return out"]
+    exec(compile("\n".join(lines), f"<fused {name}>", "exec"), env)  # noqa: S102 - built from whitelisted rule code
+    return env[f"_{name}"]
+
+
+def fuse_assignments(items: Sequence[tuple[str, Compiled]], name: str = "derived") -> Callable[[dict], bool]:
+    """One function that sets r[name] = expression for each item in order; False when one raised."""
+    env: dict[str, Any] = {"__builtins__": {}, "Exception": Exception}
+    lines = [f"def _{name}(r):", "    try:"]
+    for k, (target, expr) in enumerate(items):
+        lines.append(f"        r[{target!r}] = {_local(expr, k, env)}")
+    lines += ["        pass", "    except Exception:", "        return False", "    return True"]
     exec(compile("\n".join(lines), f"<fused {name}>", "exec"), env)  # noqa: S102 - built from whitelisted rule code
     return env[f"_{name}"]

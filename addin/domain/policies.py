@@ -23,6 +23,8 @@ CENT = Decimal("0.01")
 
 def money(value: float) -> float:
     """Round half up to the cent, as a ledger does (float rounding would turn 0.125 into 0.12)."""
+    if value * 100 == int(value * 100):
+        return float(value)  # already whole cents ($2.00, $50.00): no Decimal needed
     return float(Decimal(repr(value)).quantize(CENT, rounding=ROUND_HALF_UP))
 
 
@@ -75,17 +77,21 @@ class Screen:
 
     def __init__(self, policies: Sequence[Policy]):
         self.policies = tuple(policies)
-        self.when = fuse([(p.when, None) for p in self.policies], "policies")
         self.with_risk = [i for i, p in enumerate(self.policies) if p.risk is not None and p.risk.when is not None]
-        self.risk_when = fuse([(self.policies[i].risk.when, None) for i in self.with_risk], "risks")  # type: ignore
+        pairs = [(p.when, None) for p in self.policies]
+        pairs += [(self.policies[i].risk.when, None) for i in self.with_risk]  # type: ignore[union-attr]
+        self.conditions = fuse(pairs, "policies")
+        count = len(self.policies)
+        # A fired index n + k means: the risk condition of policy with_risk[k] holds.
+        self.meaning = [(i, True) for i in range(count)] + [(i, False) for i in self.with_risk]
 
-    def hits(self, order: Mapping[str, Any]) -> tuple[list[int], list[int]] | None:
-        """Indexes of the policies whose condition holds, and of those whose risk condition holds."""
-        met = self.when(order)
-        at_risk = self.risk_when(order) if self.with_risk else []
-        if met is None or at_risk is None:
+    def hits(self, order: Mapping[str, Any]) -> list[tuple[int, bool]] | None:
+        """(policy index, its condition holds) for each policy whose condition or risk condition holds."""
+        fired = self.conditions(order)
+        if fired is None:
             return None
-        return met, [self.with_risk[i] for i in at_risk]
+        meaning = self.meaning
+        return [meaning[k] for k in fired]
 
 
 def assess(
@@ -101,21 +107,22 @@ def assess(
     failures: list[tuple[Policy, Exception]] = []
     hits = screen.hits(order)
     if hits is None:  # a condition raised on this row: test policy by policy to name the one that failed
-        met, at_risk = [], []
+        hits = []
         for i, policy in enumerate(screen.policies):
             try:
                 if policy.when.fn(order):
-                    met.append(i)
+                    hits.append((i, True))
                 elif policy.risk is not None and policy.risk.when is not None and policy.risk.when.fn(order):
-                    at_risk.append(i)
+                    hits.append((i, False))
             except Exception as e:  # noqa: BLE001 - reported on the row, the batch goes on
                 failures.append((policy, e))
-    else:
-        met, at_risk = hits
-    for i in sorted(set(met) | set(at_risk)):
+    met = {i for i, holds in hits if holds}
+    for i, holds in hits:
+        if not holds and i in met:
+            continue  # the fine itself is assessed; its risk no longer matters
         policy = screen.policies[i]
         try:
-            fine, risk = _assess_one(order, policy, i in met, now, calendar, zones)
+            fine, risk = _assess_one(order, policy, holds, now, calendar, zones)
         except Exception as e:  # noqa: BLE001
             failures.append((policy, e))
             continue

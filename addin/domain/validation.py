@@ -73,13 +73,16 @@ def prepare_batch(
         oid = o.get("order_id")
         if oid is not None and counts[oid] > 1:
             rows.setdefault(oid, []).append(str(o.get("_row", "?")))
+    facts = {"now": now, "duplicate_order_id": False, "duplicate_rows": None, "sku_known": None,
+             "stock_on_hand": None, "stock_available": None}
+    shown = {oid: ", ".join(where) for oid, where in rows.items()}
     for o in orders:
-        o["now"] = now
-        oid = o.get("order_id")
-        dup = oid is not None and counts[oid] > 1
-        o["duplicate_order_id"] = dup
-        o["duplicate_rows"] = ", ".join(rows[oid]) if dup else None
-        o["sku_known"] = o["stock_on_hand"] = o["stock_available"] = None
+        o.update(facts)
+        if shown:
+            where = shown.get(o.get("order_id"))
+            if where is not None:
+                o["duplicate_order_id"] = True
+                o["duplicate_rows"] = where
     if inventory is None:
         return
     reserved: Counter[str] = Counter()
@@ -159,8 +162,9 @@ def _validate_one_by_one(
 
 def summarize(issues: Sequence[Issue]) -> tuple[bool, bool, bool]:
     """(has errors, has warnings, a rule asks to contact the customer)."""
-    return (
-        any(i.severity == ERROR for i in issues),
-        any(i.severity == WARNING for i in issues),
-        any(i.contact_customer for i in issues),
-    )
+    errors = warnings = contact = False
+    for issue in issues:
+        errors = errors or issue.severity == ERROR
+        warnings = warnings or issue.severity == WARNING
+        contact = contact or issue.contact_customer
+    return errors, warnings, contact

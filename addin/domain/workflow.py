@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from addin.domain.fused import fuse
 from addin.domain.messages import say
 from addin.domain.model import ERROR, WARNING, Event, Issue, Workflow
 
@@ -26,11 +27,20 @@ class Walker:
             for state in workflow.states
         }
         self.by_id = {e.rule.id: e for e in workflow.events}
+        # Guards do not depend on the state (the loader keeps `status` out of them), so all of them
+        # are tested once per order in one fused call and the walk only looks the answers up.
+        self._auto_events = [e for e in workflow.events if e.auto]
+        self._guards = fuse([(e.when, None) for e in self._auto_events], "guards")
+        position = {id(e): i for i, e in enumerate(self._auto_events)}
+        self._auto_index = {state: tuple((position[id(e)], e) for e in events) for state, events in self.auto.items()}
 
     def start(self, order: Mapping[str, Any], language: str) -> tuple[str, Issue | None]:
         wish_state = order.get("order_state")
         if wish_state is None:
             return self.workflow.initial, None
+        known = self.workflow.wish_states.get(wish_state)  # the usual case: written exactly as Wish does
+        if known is not None:
+            return known, None
         key = str(wish_state).strip().upper()
         state = self.workflow.wish_states.get(key)
         if state is not None:
@@ -42,6 +52,21 @@ class Walker:
 
     def settle(self, order: Mapping[str, Any], state: str) -> tuple[str, list[Event]]:
         """Take automatic events until none applies; return the final state and the path taken."""
+        held = self._guards(order)
+        if held is None:
+            return self._settle_one_by_one(order, state)
+        path: list[Event] = []
+        for _ in range(self.workflow.max_steps):
+            for i, event in self._auto_index.get(state, ()):
+                if i in held:
+                    state = event.target
+                    path.append(event)
+                    break
+            else:
+                return state, path
+        return state, path
+
+    def _settle_one_by_one(self, order: Mapping[str, Any], state: str) -> tuple[str, list[Event]]:
         path: list[Event] = []
         for _ in range(self.workflow.max_steps):
             for event in self.auto.get(state, ()):
