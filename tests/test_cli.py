@@ -175,7 +175,7 @@ def test_a_merchant_refund_is_fined_with_its_deadlines() -> None:
         "Fines (USD)": 2.0,
         "Appeal Deadline": datetime(2018, 11, 7, 17, 0),
         "Suspended Until": datetime(2018, 11, 4, 16, 0),
-        "Explanation": "\n".join([
+        "Explanation": " | ".join([
             f"Status Cancelled: start New (Order State APPROVED [{wish_states}]) → cancel [cancel {cancel}]",
             f"Ship By = Released At + 120 h [ship-by {ship_by}]",
             "Fine Order cancellation $2.00: refunded by the merchant at 2018-11-02 17:00 before confirmed fulfilment"

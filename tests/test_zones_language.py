@@ -75,7 +75,7 @@ def test_in_chinese_every_status_message_and_action_is_chinese(recalc_rows):
         assert CJK.search(row["Status"]), (oid, row["Status"])
         assert row["Validation"] == "正常" or all(CJK.search(line) for line in row["Validation"].splitlines()), oid
         assert not row["Next Action"] or CJK.search(row["Next Action"]), (oid, row["Next Action"])
-        for line in row["Explanation"].splitlines():
+        for line in row["Explanation"].split(" | "):
             assert CJK.search(line), (oid, line)
         for fine in row.fines:
             assert CJK.search(fine["Policy"]) and fine["Appealable"] in ("是", "否")

@@ -175,7 +175,7 @@ def explain(order: Mapping[str, Any], result: OrderResult, rules: RuleSet, langu
         lines.append(_explain_fine(fine, order, rules, language, context))
     for risk in result.risks:
         lines.append(_explain_risk(risk, order, rules, language, context))
-    return "\n".join(lines)
+    return " | ".join(lines)  # one line: the cell stays one row high and reads in the formula bar
 
 
 def _explain_fine(fine: Fine, order: Mapping[str, Any], rules: RuleSet, language: str,

@@ -9,6 +9,7 @@ target under a temporary name, flushed to disk, then renamed.
 
 from __future__ import annotations
 
+import itertools
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
@@ -24,7 +25,9 @@ DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 MONEY_FORMAT = "#,##0.00"
 DATETIME_COLUMNS = {"Ship By", "Appeal Deadline", "Suspended Until", "Generated At"}
 MONEY_COLUMNS = {"Fines (USD)", "Amount (USD)"}
-WRAP_COLUMNS = {"Validation", "Next Action", "Explanation"}
+WRAP_COLUMNS = {"Validation", "Next Action"}  # Explanation stays one line high: the full text is in the cell
+LINE_HEIGHT = 15.0
+MAX_LINES = 4
 WIDTHS = {"Validation": 40, "Next Action": 48, "Explanation": 70, "Policy": 30, "Rule": 40, "Fine ID": 34}
 
 
@@ -57,14 +60,15 @@ def atomic_path(target: Path) -> tuple[Path, Callable[[], None], Callable[[], No
 class _Sheet:
     """Typed cell writing for one worksheet."""
 
-    def __init__(self, book: Any, name: str, headers: Sequence[Any], formats: dict[str, Any]):
+    def __init__(self, book: Any, name: str, headers: Sequence[Any], formats: dict[str, Any],
+                 sample: Sequence[Sequence[Any]] = ()):
         self.ws = book.add_worksheet(name)
         self.formats = formats
         self.headers = list(headers)
         for c, h in enumerate(self.headers):
             self.ws.write_string(0, c, "" if h is None else str(h), formats["header"])
             name_ = str(h)
-            width = WIDTHS.get(name_, 19 if name_ in DATETIME_COLUMNS else min(max(len(name_) + 2, 10), 30))
+            width = WIDTHS.get(name_) or (18 if name_ in DATETIME_COLUMNS else _width(name_, c, sample))
             fmt = formats["wrap"] if name_ in WRAP_COLUMNS else None
             self.ws.set_column(c, c, width, fmt)
         self.ws.freeze_panes(1, 0)
@@ -120,10 +124,16 @@ def write_results(
             "money": book.add_format({"num_format": MONEY_FORMAT}),
             "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
         }
-        orders = _Sheet(book, "Orders", headers, formats)
+        rows = iter(rows)
+        first = list(itertools.islice(rows, 200))  # to size the columns
+        orders = _Sheet(book, "Orders", headers, formats, [raw for raw, _ in first])
         skip = set(where.values())
         r = 0
-        for r, (raw, computed) in enumerate(rows, start=1):
+        for r, (raw, computed) in enumerate(itertools.chain(first, rows), start=1):
+            if computed:  # a row's height must be set before its cells (constant-memory mode)
+                lines = max(_lines(computed.get(name), WIDTHS[name]) for name in WRAP_COLUMNS)
+                if lines > 1:
+                    orders.ws.set_row(r, LINE_HEIGHT * min(lines, MAX_LINES))
             for c, value in enumerate(raw):
                 if c not in skip:
                     orders.write(r, c, value)
@@ -131,9 +141,11 @@ def write_results(
                 for name, value in computed.items():
                     orders.write(r, where[name], value, _style(name))
         orders.finish(r)
-        ledger = _Sheet(book, "Fines", FINE_COLUMNS, formats)
+        fines = iter(fines)
+        first_fines = list(itertools.islice(fines, 200))
+        ledger = _Sheet(book, "Fines", FINE_COLUMNS, formats, [[fine.get(c) for c in FINE_COLUMNS] for fine in first_fines])
         f = 0
-        for f, fine in enumerate(fines, start=1):
+        for f, fine in enumerate(itertools.chain(first_fines, fines), start=1):
             for c, name in enumerate(FINE_COLUMNS):
                 ledger.write(f, c, fine.get(name), _style(name))
         ledger.finish(f)
@@ -142,6 +154,27 @@ def write_results(
     except BaseException:
         abort()
         raise
+
+
+def _width(header: str, column: int, sample: Sequence[Sequence[Any]]) -> float:
+    """A column wide enough for its header and the values of the first rows (dates in full), at most 45."""
+    widest = len(header) + 2
+    for row in sample:
+        value = row[column] if column < len(row) else None
+        if isinstance(value, (datetime, date)):
+            widest = max(widest, 18)
+        elif value is not None:
+            text = value if isinstance(value, str) else (f"{value:,.2f}" if isinstance(value, float) else str(value))
+            # CJK characters take two columns
+            widest = max(widest, sum(2 if ord(ch) > 0x2E80 else 1 for ch in text) + 2)
+    return min(max(widest, 8), 45)
+
+
+def _lines(text: Any, width: float) -> int:
+    """How many lines a wrapped text takes in a column `width` characters wide."""
+    if not text:
+        return 1
+    return sum(max(1, -(-len(line) // int(width))) for line in str(text).split("\n"))
 
 
 def _style(column: str) -> str | None:
