@@ -79,15 +79,15 @@ class _Sheet:
         if value is None or value == "":
             return
         if isinstance(value, bool):
-            ws.write_boolean(r, c, value)
+            ws.write_boolean(r, c, value, f["plain"])
         elif isinstance(value, (int, float)):
-            ws.write_number(r, c, value, f["money"] if style == "money" else None)
+            ws.write_number(r, c, value, f["money"] if style == "money" else f["plain"])
         elif isinstance(value, datetime):
             ws.write_datetime(r, c, value.replace(tzinfo=None), f["datetime"])
         elif isinstance(value, date):
             ws.write_datetime(r, c, datetime.combine(value, time()), f["date"])
         else:
-            ws.write_string(r, c, str(value), f["wrap"] if style == "wrap" else None)
+            ws.write_string(r, c, str(value), f["wrap"] if style == "wrap" else f["plain"])
 
     def finish(self, rows: int) -> None:
         if self.headers:
@@ -119,9 +119,11 @@ def write_results(
                                               "strings_to_urls": False, "strings_to_numbers": False})
         formats = {
             "header": book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True}),
-            "datetime": book.add_format({"num_format": DATETIME_FORMAT}),
-            "date": book.add_format({"num_format": "yyyy-mm-dd"}),
-            "money": book.add_format({"num_format": MONEY_FORMAT}),
+            # Every cell top-aligned, so a row made taller by a wrapped message still reads across.
+            "plain": book.add_format({"valign": "top"}),
+            "datetime": book.add_format({"num_format": DATETIME_FORMAT, "valign": "top"}),
+            "date": book.add_format({"num_format": "yyyy-mm-dd", "valign": "top"}),
+            "money": book.add_format({"num_format": MONEY_FORMAT, "valign": "top"}),
             "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
         }
         rows = iter(rows)
