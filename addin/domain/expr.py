@@ -83,6 +83,11 @@ class _Compiler:
             raise ExprError(f"'{_describe(node)}' is not allowed in a rule expression", _col(node))
         return method(node)
 
+    def finish(self, src: str, type_: str) -> Callable[..., Any]:
+        """The function of one order (a dict of field values) that computes `src`."""
+        namespace: dict[str, Any] = {"__builtins__": {}, **self.consts}
+        return eval(compile(f"lambda r: {src}", "<rule>", "eval"), namespace)  # noqa: S307 - whitelisted source
+
     def const(self, value: Any, type_: str) -> tuple[str, str, Any]:
         if isinstance(value, (bool, int, float, str)) and not (isinstance(value, float) and value != value):
             return repr(value), type_, value
@@ -122,22 +127,20 @@ class _Compiler:
             src, t, _ = self.visit(value)
             _expect(t, BOOL, value, "'and'/'or' needs conditions")
             parts.append(src)
-        op = " and " if isinstance(node.op, ast.And) else " or "
-        return "(" + op.join(parts) + ")", BOOL, _NO
+        return self.emit_boolop("and" if isinstance(node.op, ast.And) else "or", parts), BOOL, _NO
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> tuple[str, str, Any]:
         src, t, v = self.visit(node.operand)
         if isinstance(node.op, ast.Not):
             _expect(t, BOOL, node.operand, "'not' needs a condition")
-            return f"(not {src})", BOOL, _NO
+            return self.emit_not(src), BOOL, _NO
         if isinstance(node.op, (ast.USub, ast.UAdd)):
             if t not in (NUMBER, DURATION):
                 raise ExprError(f"a sign needs a number or a duration, not {TYPE_WORDS.get(t, t)}", _col(node))
             sign = "-" if isinstance(node.op, ast.USub) else "+"
             if v is not _NO:
                 return self.const(-v if sign == "-" else v, t)
-            tmp = self.temp()
-            return f"(None if ({tmp} := {src}) is None else {sign}{tmp})", t, _NO
+            return self.emit_sign(sign, src), t, _NO
         raise ExprError(f"operator '{_describe(node)}' is not allowed", _col(node))
 
     def visit_BinOp(self, node: ast.BinOp) -> tuple[str, str, Any]:
@@ -157,7 +160,50 @@ class _Compiler:
                 return self.const(_apply(op, lv, rv), result)
             except (ArithmeticError, OverflowError) as e:
                 raise ExprError(f"constant arithmetic fails: {e}", _col(node)) from None
-        return self.null_safe(ls, lv, rs, rv, f"{{l}} {op} {{r}}", "None"), result, _NO
+        return self.emit_arith(op, ls, lv, lt, rs, rv, rt, result), result, _NO
+
+    # -- code generation: the row engine's Python over one order. vexpr.py overrides these for numpy.
+    def emit_boolop(self, op: str, parts: list[str]) -> str:
+        return "(" + f" {op} ".join(parts) + ")"
+
+    def emit_not(self, src: str) -> str:
+        return f"(not {src})"
+
+    def emit_sign(self, sign: str, src: str) -> str:
+        tmp = self.temp()
+        return f"(None if ({tmp} := {src}) is None else {sign}{tmp})"
+
+    def emit_arith(self, op: str, ls: str, lv: Any, lt: str, rs: str, rv: Any, rt: str, result: str) -> str:
+        if op == "/":  # dividing by zero gives a blank, like any other value that cannot be computed
+            return self.null_safe(ls, lv, rs, rv, "(None if not {r} else {l} / {r})", "None")
+        return self.null_safe(ls, lv, rs, rv, f"{{l}} {op} {{r}}", "None")
+
+    def emit_compare(self, sym: str, ls: str, lv: Any, lt: str, rs: str, rv: Any, rt: str,
+                     chained: bool) -> tuple[str, str, Any]:
+        """One comparison of a chain: its source, and the left side of the next one."""
+        if chained and rv is _NO:  # the right side is evaluated once and reused as the next left side
+            tmp = self.temp()
+            return self.null_safe(ls, lv, f"({tmp} := {rs})", rv, f"{{l}} {sym} {{r}}", "False"), tmp, _NO
+        return self.null_safe(ls, lv, rs, rv, f"{{l}} {sym} {{r}}", "False"), rs, rv
+
+    def emit_all(self, parts: list[str]) -> str:
+        return ("(" + " and ".join(parts) + ")") if len(parts) > 1 else parts[0]
+
+    def emit_in(self, ls: str, lv: Any, lt: str, values: frozenset[Any], negate: bool) -> str:
+        name, _, _ = self.const(values, lt)
+        sym = "not in" if negate else "in"
+        return self.null_safe(ls, lv, name, values, f"{{l}} {sym} {{r}}", "False")
+
+    def emit_if(self, test: str, a: str, b: str, type_: str) -> str:
+        return f"({a} if {test} else {b})"
+
+    def emit_inline(self, name: str, helper: Helper, srcs: list[str], types: list[str]) -> str:
+        return helper.inline(srcs)  # type: ignore[misc]
+
+    def emit_call(self, name: str, helper: Helper, srcs: list[str], types: list[str], result: str) -> str:
+        fn_name = f"_f_{name}"
+        self.consts[fn_name] = helper.fn
+        return f"{fn_name}({', '.join(srcs)})"
 
     def null_safe(self, ls: str, lv: Any, rs: str, rv: Any, template: str, blank: str) -> str:
         """Source for `template` that yields `blank` when either non-constant side is blank."""
@@ -190,15 +236,10 @@ class _Compiler:
                     f"cannot compare {TYPE_WORDS.get(lt, lt)} with {TYPE_WORDS.get(rt, rt)}", _col(right_node))
             if sym not in ("==", "!=") and lt not in _ORDERED and lt != ANY:
                 raise ExprError(f"'{sym}' needs numbers, texts, dates or durations", _col(node))
-            # In a chain the right side is evaluated once and reused as the next left side.
-            if len(node.ops) > 1 and rv is _NO:
-                tmp = self.temp()
-                parts.append(self.null_safe(ls, lv, f"({tmp} := {rs})", rv, f"{{l}} {sym} {{r}}", "False"))
-                ls, lt, lv = tmp, rt, _NO
-            else:
-                parts.append(self.null_safe(ls, lv, rs, rv, f"{{l}} {sym} {{r}}", "False"))
-                ls, lt, lv = rs, rt, rv
-        return ("(" + " and ".join(parts) + ")") if len(parts) > 1 else parts[0], BOOL, _NO
+            part, ls, lv = self.emit_compare(sym, ls, lv, lt, rs, rv, rt, len(node.ops) > 1)
+            parts.append(part)
+            lt = rt
+        return self.emit_all(parts), BOOL, _NO
 
     def membership(self, ls: str, lt: str, lv: Any, op: ast.cmpop, right: ast.AST) -> str:
         if not isinstance(right, (ast.Tuple, ast.List, ast.Set)):
@@ -211,9 +252,7 @@ class _Compiler:
             if lt not in (ANY, t):
                 raise ExprError(f"cannot compare {TYPE_WORDS.get(lt, lt)} with {TYPE_WORDS.get(t, t)}", _col(elt))
             values.append(v)
-        name, _, _ = self.const(frozenset(values), lt)
-        sym = "in" if isinstance(op, ast.In) else "not in"
-        return self.null_safe(ls, lv, name, frozenset(values), f"{{l}} {sym} {{r}}", "False")
+        return self.emit_in(ls, lv, lt, frozenset(values), isinstance(op, ast.NotIn))
 
     def visit_IfExp(self, node: ast.IfExp) -> tuple[str, str, Any]:
         ts, tt, _ = self.visit(node.test)
@@ -222,7 +261,8 @@ class _Compiler:
         b, bt, _ = self.visit(node.orelse)
         if ANY not in (at, bt) and at != bt:
             raise ExprError(f"both branches must have the same type, got {at} and {bt}", _col(node))
-        return f"({a} if {ts} else {b})", at if at != ANY else bt, _NO
+        type_ = at if at != ANY else bt
+        return self.emit_if(ts, a, b, type_), type_, _NO
 
     def visit_Call(self, node: ast.Call) -> tuple[str, str, Any]:
         if isinstance(node.func, ast.Attribute):
@@ -266,15 +306,13 @@ class _Compiler:
         except ExprError as e:
             raise ExprError(f"{name}(): {e.message}", _col(node)) from None
         if helper.inline is not None:
-            return helper.inline(srcs), result, _NO
+            return self.emit_inline(name, helper, srcs, types), result, _NO
         if helper.fold and all(v is not _NO for v in values):
             try:
                 return self.const(helper.fn(*values), result)
             except (ValueError, TypeError, OverflowError) as e:
                 raise ExprError(f"{name}() fails on these constants: {e}", _col(node)) from None
-        fn_name = f"_f_{name}"
-        self.consts[fn_name] = helper.fn
-        return f"{fn_name}({', '.join(srcs)})", result, _NO
+        return self.emit_call(name, helper, srcs, types, result), result, _NO
 
 
 class _NoValue:
@@ -334,8 +372,13 @@ def compile_expr(
     names: Mapping[str, str],
     helpers: Mapping[str, Helper] | None = None,
     want: str | Sequence[str] | None = None,
+    compiler: type[_Compiler] | None = None,
 ) -> Compiled:
-    """Compile `text` against the field types in `names`; raise ExprError on anything unsafe or mistyped."""
+    """Compile `text` against the field types in `names`; raise ExprError on anything unsafe or mistyped.
+
+    `compiler` picks the code generator: the default one writes Python over one order;
+    vexpr.VectorCompiler writes numpy over whole columns.
+    """
     if not isinstance(text, str) or not text.strip():
         raise ExprError("the expression is empty")
     if len(text) > MAX_LENGTH:
@@ -345,13 +388,12 @@ def compile_expr(
     except SyntaxError as e:
         column = e.offset if e.offset else len(text.strip()) + 1  # offset 0: the text ended too early
         raise ExprError(f"syntax error: {e.msg}", column) from None
-    compiler = _Compiler(names, {**BASE_HELPERS, **(helpers or {})})
+    compiler = (compiler or _Compiler)(names, {**BASE_HELPERS, **(helpers or {})})
     src, type_, value = compiler.visit(tree.body)
     if want is not None:
         wanted = (want,) if isinstance(want, str) else tuple(want)
         if type_ not in wanted and type_ != ANY:
             words = " or ".join(TYPE_WORDS.get(w, w) for w in wanted)
             raise ExprError(f"the expression must give {words}, but gives {TYPE_WORDS.get(type_, type_)}")
-    namespace: dict[str, Any] = {"__builtins__": {}, **compiler.consts}
-    fn = eval(compile(f"lambda r: {src}", "<rule>", "eval"), namespace)  # noqa: S307 - source built from whitelisted nodes
+    fn = compiler.finish(src, type_)
     return Compiled(text.strip(), type_, fn, frozenset(compiler.used), src, compiler.consts)

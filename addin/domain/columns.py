@@ -1,0 +1,46 @@
+"""Orders as typed columns (numpy arrays), the shape the batch engine works on.
+
+A row engine order is a dict of Python values; a batch is a dict of columns with
+the blank conventions of vexpr.py. Conversion from dicts is here for callers that
+have rows; a reader that builds columns directly skips it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from addin.domain.calendar import UTC
+from addin.domain.helpers import DATETIME, DURATION, NUMBER
+from addin.domain.vexpr import _py
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+NAT_INT = np.iinfo(np.int64).min  # numpy's NaT as an integer
+
+
+def column(values: Sequence[Any], type_: str) -> np.ndarray:
+    """One column of Python values (None = blank) as an array of the given expression type."""
+    if type_ == NUMBER:
+        return np.array([np.nan if v is None else v for v in values], dtype=float)
+    if type_ == DATETIME:
+        ints = [NAT_INT if v is None else (v - EPOCH) // MICROSECOND for v in values]
+        return np.array(ints, dtype=np.int64).view("datetime64[us]")
+    if type_ == DURATION:
+        ints = [NAT_INT if v is None else v // MICROSECOND for v in values]
+        return np.array(ints, dtype=np.int64).view("timedelta64[us]")
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(values)
+    return out
+
+
+def to_columns(orders: Sequence[Mapping[str, Any]], types: Mapping[str, str]) -> dict[str, np.ndarray]:
+    return {name: column([o.get(name) for o in orders], t) for name, t in types.items()}
+
+
+def value_at(col: np.ndarray, i: int) -> Any:
+    """Element i of a column as the row engine would hold it."""
+    return _py(col[i])

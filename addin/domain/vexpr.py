@@ -1,0 +1,249 @@
+"""The rule language compiled to numpy: one call evaluates a rule on a whole column of orders.
+
+Same parser, same whitelist, same type checks as expr.py (this is a subclass of its
+compiler that only writes different code), and the same meaning for blanks:
+
+    numbers  float64, blank = NaN      datetimes  datetime64[us] in UTC, blank = NaT
+    durations timedelta64[us], NaT      text, yes/no  object arrays, blank = None
+
+NaN and NaT already make `<`, `==` and arithmetic behave as the row engine does
+(a comparison with a blank is false, arithmetic with a blank is blank); `!=`, text
+comparisons and `not in` add an explicit presence mask. Helpers that have no numpy
+form run element by element (np.frompyfunc) on the Python function of the row engine,
+so both engines share one definition of, say, postal_code_ok.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from addin.domain.calendar import UTC
+from addin.domain.expr import _NO, _Compiler
+from addin.domain.helpers import BOOL, DATETIME, DURATION, NUMBER, TEXT, ExprError, Helper
+
+US = np.timedelta64(1, "us")
+NAT = np.datetime64("NaT", "us")
+
+
+def to_datetime64(value: datetime) -> np.datetime64:
+    return np.datetime64(value.astimezone(UTC).replace(tzinfo=None), "us")
+
+
+def _m(x: Any) -> Any:
+    """A condition as a boolean mask (yes/no columns hold True, False or None)."""
+    if isinstance(x, np.ndarray):
+        return x if x.dtype == bool else np.equal(x, True)
+    return np.bool_(x is True or (x is not None and not isinstance(x, np.ndarray) and x == True))  # noqa: E712
+
+
+def _pn(x: Any) -> Any:
+    return ~np.isnan(x)
+
+
+def _pt(x: Any) -> Any:
+    return ~np.isnat(x)
+
+
+def _po(x: Any) -> Any:
+    return np.not_equal(x, None)
+
+
+PRESENT = {NUMBER: "_pn", DATETIME: "_pt", DURATION: "_pt"}
+
+
+def _py(x: Any) -> Any:
+    """One element as the row engine sees it (NaN/NaT -> None, datetime64 -> aware datetime)."""
+    if isinstance(x, float) and x != x:
+        return None
+    if isinstance(x, np.datetime64):
+        return None if np.isnat(x) else x.astype(datetime).replace(tzinfo=UTC)
+    if isinstance(x, np.timedelta64):
+        return None if np.isnat(x) else x.astype(timedelta)
+    return x
+
+
+@functools.lru_cache(maxsize=None)
+def _ufunc(fn: Callable[..., Any], nargs: int) -> Any:
+    return np.frompyfunc(lambda *args: fn(*(_py(a) for a in args)), nargs, 1)
+
+
+def _vobj(fn: Callable[..., Any], *args: Any) -> Any:
+    out = _ufunc(fn, len(args))(*args)
+    return out if isinstance(out, np.ndarray) else np.array(out, dtype=object)
+
+
+def _vbool(fn: Callable[..., Any], *args: Any) -> Any:
+    return np.equal(_vobj(fn, *args), True)
+
+
+def _vnum(fn: Callable[..., Any], *args: Any) -> Any:
+    out = _vobj(fn, *args)
+    return np.array([np.nan if v is None else v for v in out.ravel()], dtype=float).reshape(out.shape)
+
+
+def _div(a: Any, b: Any) -> Any:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.true_divide(a, b)
+    blank = np.equal(b, 0) if not isinstance(b, np.ndarray) or b.dtype.kind != "m" else np.equal(b, np.timedelta64(0))
+    if isinstance(out, np.ndarray):
+        out = out.copy()
+        out[np.broadcast_to(blank, out.shape)] = NAT.astype(out.dtype) if out.dtype.kind == "m" else np.nan
+        return out
+    return (np.timedelta64("NaT") if isinstance(out, np.timedelta64) else np.nan) if blank else out
+
+
+def _dmul(a: Any, b: Any) -> Any:
+    """duration x number (or number x duration), blank when either is."""
+    d, x = (a, b) if np.asarray(a).dtype.kind == "m" else (b, a)
+    x = np.asarray(x, dtype=float)
+    out = (np.asarray(d).astype("timedelta64[us]").astype(np.int64) * x)
+    bad = np.isnan(out) | np.isnat(np.asarray(d))
+    out = np.where(bad, 0, out).astype(np.int64).astype("timedelta64[us]")
+    return np.where(bad, np.timedelta64("NaT", "us"), out)
+
+
+def _dur(x: Any, unit: np.timedelta64) -> Any:
+    return _dmul(np.asarray(unit), x)
+
+
+def _tadd(a: Any, b: Any) -> Any:
+    return _vobj(lambda x, y: None if x is None or y is None else x + y, a, b)
+
+
+def _ocmp(sym: str, a: Any, b: Any) -> Any:
+    ops = {"<": lambda x, y: x < y, "<=": lambda x, y: x <= y, ">": lambda x, y: x > y, ">=": lambda x, y: x >= y}
+    op = ops[sym]
+    return _vbool(lambda x, y: x is not None and y is not None and op(x, y), a, b)
+
+
+def _oin(a: Any, values: frozenset[Any]) -> Any:
+    return _vbool(lambda x: x is not None and x in values, a)
+
+
+def _coalesce(type_: str, *args: Any) -> Any:
+    present = {NUMBER: _pn, DATETIME: _pt, DURATION: _pt}.get(type_, _po)
+    out = args[-1]
+    for arg in reversed(args[:-1]):
+        out = np.where(present(arg), arg, out)
+    return out
+
+
+def _full(value: Any, n: int, type_: str) -> Any:
+    """A result as a column of n values (a constant condition becomes a constant column)."""
+    if type_ == BOOL:
+        value = _m(value)
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        return value
+    dtype = {BOOL: bool, NUMBER: float, DATETIME: "datetime64[us]", DURATION: "timedelta64[us]"}.get(type_, object)
+    return np.full(n, value, dtype=dtype)
+
+
+RUNTIME: dict[str, Any] = {
+    "np": np, "_m": _m, "_pn": _pn, "_pt": _pt, "_po": _po, "_vobj": _vobj, "_vbool": _vbool, "_vnum": _vnum,
+    "_div": _div, "_dmul": _dmul, "_dur": _dur, "_tadd": _tadd, "_ocmp": _ocmp, "_oin": _oin,
+    "_coalesce": _coalesce, "_full": _full,
+}
+NUMPY_HELPERS = {"abs": "np.abs", "min": "_vmin", "max": "_vmax"}
+DURATION_UNITS = {"hours": np.timedelta64(3600_000_000, "us"), "minutes": np.timedelta64(60_000_000, "us"),
+                  "days": np.timedelta64(86400_000_000, "us")}
+
+
+class VectorCompiler(_Compiler):
+    """Writes numpy code over a dict of columns `r`; `finish` returns f(r, n) -> column of n values."""
+
+    def const(self, value: Any, type_: str) -> tuple[str, str, Any]:
+        if isinstance(value, datetime):
+            value = to_datetime64(value)
+        elif isinstance(value, timedelta):
+            value = np.timedelta64(value // timedelta(microseconds=1), "us")
+        return super().const(value, type_)
+
+    def finish(self, src: str, type_: str) -> Callable[..., Any]:
+        namespace: dict[str, Any] = {"__builtins__": {}, **RUNTIME, **self.consts}
+        return eval(compile(f"lambda r, n: _full({src}, n, {type_!r})", "<rule/numpy>", "eval"), namespace)  # noqa: S307
+
+    def present(self, src: str, type_: str) -> str:
+        return f"{PRESENT.get(type_, '_po')}({src})"
+
+    def emit_boolop(self, op: str, parts: list[str]) -> str:
+        joiner = " & " if op == "and" else " | "
+        return "(" + joiner.join(f"_m({p})" for p in parts) + ")"
+
+    def emit_not(self, src: str) -> str:
+        return f"(~_m({src}))"
+
+    def emit_sign(self, sign: str, src: str) -> str:
+        return f"({sign}{src})"
+
+    def emit_arith(self, op: str, ls: str, lv: Any, lt: str, rs: str, rv: Any, rt: str, result: str) -> str:
+        if lt == TEXT and rt == TEXT:
+            return f"_tadd({ls}, {rs})"
+        if op == "/":
+            return f"_div({ls}, {rs})"
+        if op == "*" and DURATION in (lt, rt):
+            return f"_dmul({ls}, {rs})"
+        return f"({ls} {op} {rs})"
+
+    def _guards(self, ls: str, lv: Any, lt: str, rs: str, rv: Any, rt: str) -> str:
+        checks = [self.present(s, t) for s, v, t in ((ls, lv, lt), (rs, rv, rt)) if v is _NO]
+        return "".join(f" & {c}" for c in checks)
+
+    def emit_compare(self, sym: str, ls: str, lv: Any, lt: str, rs: str, rv: Any, rt: str,
+                     chained: bool) -> tuple[str, str, Any]:
+        numeric = {lt, rt} <= {NUMBER, DATETIME, DURATION}
+        if numeric and sym != "!=":
+            return f"({ls} {sym} {rs})", rs, rv
+        if numeric:
+            return f"(({ls} != {rs}){self._guards(ls, lv, lt, rs, rv, rt)})", rs, rv
+        if sym in ("==", "!="):
+            fn = "np.equal" if sym == "==" else "np.not_equal"
+            return f"({fn}({ls}, {rs}){self._guards(ls, lv, lt, rs, rv, rt)})", rs, rv
+        return f"_ocmp({sym!r}, {ls}, {rs})", rs, rv
+
+    def emit_all(self, parts: list[str]) -> str:
+        return "(" + " & ".join(parts) + ")" if len(parts) > 1 else parts[0]
+
+    def emit_in(self, ls: str, lv: Any, lt: str, values: frozenset[Any], negate: bool) -> str:
+        name, _, _ = self.const(values, lt)
+        if lt == NUMBER:
+            test = f"np.isin({ls}, {sorted(values)!r})"
+        else:
+            test = f"_oin({ls}, {name})"
+        return f"((~{test}) & {self.present(ls, lt)})" if negate else test
+
+    def emit_if(self, test: str, a: str, b: str, type_: str) -> str:
+        return f"np.where(_m({test}), {a}, {b})"
+
+    def emit_inline(self, name: str, helper: Helper, srcs: list[str], types: list[str]) -> str:
+        if name == "present":
+            return self.present(srcs[0], types[0])
+        if name == "blank":
+            return f"(~{self.present(srcs[0], types[0])})"
+        raise ExprError(f"{name}() has no column form")
+
+    def emit_call(self, name: str, helper: Helper, srcs: list[str], types: list[str], result: str) -> str:
+        args = ", ".join(srcs)
+        if name in DURATION_UNITS:
+            unit, _, _ = self.const(DURATION_UNITS[name], DURATION)
+            return f"_dur({srcs[0]}, {unit})"
+        if name == "abs":
+            return f"np.abs({args})"
+        if name in ("min", "max"):
+            fn = "np.minimum" if name == "min" else "np.maximum"
+            out = srcs[0]
+            for s in srcs[1:]:
+                out = f"{fn}({out}, {s})"
+            return out
+        if name == "coalesce":
+            return f"_coalesce({result!r}, {args})"
+        fn_name = f"_f_{name}"
+        self.consts[fn_name] = helper.fn
+        wrapper = {BOOL: "_vbool", NUMBER: "_vnum"}.get(result, "_vobj")
+        if result in (DATETIME, DURATION):
+            raise ExprError(f"{name}() has no column form")
+        return f"{wrapper}({fn_name}, {args})"
