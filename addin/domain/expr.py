@@ -42,6 +42,7 @@ class Compiled:
     names: frozenset[str] = field(default_factory=frozenset)
     code: str = ""  # the Python expression over `r` that fn evaluates (for fusing many rules into one function)
     env: dict[str, Any] = field(default_factory=dict, repr=False)  # the constants and helpers `code` names
+    vfn: Callable[..., Any] | None = field(default=None, repr=False)  # the numpy form: vfn(columns, n) -> column
 
     def __call__(self, order: Mapping[str, Any]) -> Any:
         return self.fn(order)
@@ -388,12 +389,17 @@ def compile_expr(
     except SyntaxError as e:
         column = e.offset if e.offset else len(text.strip()) + 1  # offset 0: the text ended too early
         raise ExprError(f"syntax error: {e.msg}", column) from None
-    compiler = (compiler or _Compiler)(names, {**BASE_HELPERS, **(helpers or {})})
-    src, type_, value = compiler.visit(tree.body)
+    compiler_ = (compiler or _Compiler)(names, {**BASE_HELPERS, **(helpers or {})})
+    src, type_, value = compiler_.visit(tree.body)
     if want is not None:
         wanted = (want,) if isinstance(want, str) else tuple(want)
         if type_ not in wanted and type_ != ANY:
             words = " or ".join(TYPE_WORDS.get(w, w) for w in wanted)
             raise ExprError(f"the expression must give {words}, but gives {TYPE_WORDS.get(type_, type_)}")
-    fn = compiler.finish(src, type_)
-    return Compiled(text.strip(), type_, fn, frozenset(compiler.used), src, compiler.consts)
+    fn = compiler_.finish(src, type_)
+    result = Compiled(text.strip(), type_, fn, frozenset(compiler_.used), src, compiler_.consts)
+    if type(compiler_) is _Compiler:  # the row form also carries its column form, for the batch engine
+        from addin.domain.vexpr import VectorCompiler
+
+        result.vfn = compile_expr(text, names, helpers, want, VectorCompiler).fn
+    return result

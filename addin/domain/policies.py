@@ -25,7 +25,7 @@ def money(value: float) -> float:
     """Round half up to the cent, as a ledger does (float rounding would turn 0.125 into 0.12)."""
     if value * 100 == int(value * 100):
         return float(value)  # already whole cents ($2.00, $50.00): no Decimal needed
-    return float(Decimal(repr(value)).quantize(CENT, rounding=ROUND_HALF_UP))
+    return float(Decimal(repr(float(value))).quantize(CENT, rounding=ROUND_HALF_UP))
 
 
 def compute_amount(amount: Amount, order: Mapping[str, Any]) -> tuple[float, float | None]:

@@ -15,8 +15,10 @@ so both engines share one definition of, say, postal_code_ok.
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,7 +52,13 @@ def _pt(x: Any) -> Any:
 
 
 def _po(x: Any) -> Any:
-    return np.not_equal(x, None)
+    memo = MEMO.results
+    if memo is None or not isinstance(x, np.ndarray):
+        return np.not_equal(x, None)
+    key = ("present", id(x))
+    if key not in memo:
+        memo[key] = (np.not_equal(x, None), x)
+    return memo[key][0]
 
 
 PRESENT = {NUMBER: "_pn", DATETIME: "_pt", DURATION: "_pt"}
@@ -60,6 +68,9 @@ def _py(x: Any) -> Any:
     """One element as the row engine sees it (NaN/NaT -> None, datetime64 -> aware datetime)."""
     if isinstance(x, float) and x != x:
         return None
+    if isinstance(x, np.generic) and not isinstance(x, (np.datetime64, np.timedelta64)):
+        x = x.item()  # np.float64 -> float, np.bool_ -> bool
+        return None if isinstance(x, float) and x != x else x
     if isinstance(x, np.datetime64):
         return None if np.isnat(x) else x.astype(datetime).replace(tzinfo=UTC)
     if isinstance(x, np.timedelta64):
@@ -69,12 +80,48 @@ def _py(x: Any) -> Any:
 
 @functools.lru_cache(maxsize=None)
 def _ufunc(fn: Callable[..., Any], nargs: int) -> Any:
-    return np.frompyfunc(lambda *args: fn(*(_py(a) for a in args)), nargs, 1)
+    return np.frompyfunc(fn, nargs, 1)
+
+
+class _Memo(threading.local):
+    """Helper results of the batch being evaluated, so `country_known(country)` in two rules runs once."""
+
+    def __init__(self) -> None:
+        self.results: dict[tuple[Any, ...], tuple[Any, Any]] | None = None
+
+
+MEMO = _Memo()
+
+
+@contextlib.contextmanager
+def helper_memo() -> Iterator[None]:
+    """Within this block, a helper called again on the same column objects reuses its result."""
+    MEMO.results = {}
+    try:
+        yield
+    finally:
+        MEMO.results = None
+
+
+def _as_python(x: Any) -> Any:
+    """A column as Python values for a row helper (NaN/NaT -> None); text columns already are."""
+    if isinstance(x, np.ndarray) and x.dtype != object:
+        out = np.empty(x.shape, dtype=object)
+        out[:] = [_py(v) for v in x]
+        return out
+    return _py(x) if isinstance(x, np.generic) else x
 
 
 def _vobj(fn: Callable[..., Any], *args: Any) -> Any:
-    out = _ufunc(fn, len(args))(*args)
-    return out if isinstance(out, np.ndarray) else np.array(out, dtype=object)
+    memo = MEMO.results
+    key = (fn, *(id(a) for a in args)) if memo is not None else None
+    if key is not None and key in memo:
+        return memo[key][0]
+    out = _ufunc(fn, len(args))(*(_as_python(a) for a in args))
+    out = out if isinstance(out, np.ndarray) else np.array(out, dtype=object)
+    if key is not None:
+        memo[key] = (out, args)  # keeps args alive, so their ids stay theirs
+    return out
 
 
 def _vbool(fn: Callable[..., Any], *args: Any) -> Any:
@@ -83,7 +130,7 @@ def _vbool(fn: Callable[..., Any], *args: Any) -> Any:
 
 def _vnum(fn: Callable[..., Any], *args: Any) -> Any:
     out = _vobj(fn, *args)
-    return np.array([np.nan if v is None else v for v in out.ravel()], dtype=float).reshape(out.shape)
+    return np.where(np.equal(out, None), np.nan, out).astype(float)
 
 
 def _div(a: Any, b: Any) -> Any:
@@ -122,7 +169,10 @@ def _ocmp(sym: str, a: Any, b: Any) -> Any:
 
 
 def _oin(a: Any, values: frozenset[Any]) -> Any:
-    return _vbool(lambda x: x is not None and x in values, a)
+    out = np.zeros(np.shape(a), dtype=bool)
+    for v in values:  # a handful of constants: one C-level comparison each
+        out |= np.equal(a, v)
+    return out
 
 
 def _coalesce(type_: str, *args: Any) -> Any:

@@ -1,0 +1,129 @@
+"""What the batch engine found, as columns, and each order's OrderResult made on demand.
+
+`result(i)` builds exactly what the row engine returns for order i (issues in the
+same order, same fines and risks), so present.py renders either one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from addin.domain.batch import Batch, BatchEngine, PolicyColumns
+from addin.domain.calendar import UTC
+from addin.domain.columns import value_at
+from addin.domain.engine import nearest_deadline
+from addin.domain.messages import say
+from addin.domain.model import ERROR, WARNING, AtRisk, Fine, Issue, OrderResult
+from addin.domain.present import message_context
+
+
+def _instant(value: np.datetime64) -> datetime | None:
+    return None if np.isnat(value) else value.astype(datetime).replace(tzinfo=UTC)
+
+
+class RowView(Mapping[str, Any]):
+    """Order i of a batch, read like the row engine's dict (values converted when asked)."""
+
+    __slots__ = ("cols", "i", "sheet_row")
+
+    def __init__(self, cols: Mapping[str, Any], i: int, sheet_row: int):
+        self.cols, self.i, self.sheet_row = cols, i, sheet_row
+
+    def __getitem__(self, name: str) -> Any:
+        if name == "_row":
+            return self.sheet_row
+        col = self.cols[name]
+        if isinstance(col, np.ndarray):
+            return value_at(col, self.i)
+        return _instant(col) if isinstance(col, np.datetime64) else col
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.cols)
+
+    def __len__(self) -> int:
+        return len(self.cols)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.cols or name == "_row"
+
+
+class BatchResult:
+    def __init__(self, engine: BatchEngine, batch: Batch, cols: dict[str, Any], now: datetime, language: str,
+                 failed: list[np.ndarray | None], start: np.ndarray, unknown: np.ndarray, state: np.ndarray,
+                 path: list[np.ndarray], policies: list[PolicyColumns]):
+        self.engine, self.batch, self.cols, self.now, self.language = engine, batch, cols, now, language
+        self.failed, self.start, self.unknown, self.state, self.path = failed, start, unknown, state, path
+        self.policies = policies
+        self.n = batch.n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def row(self, i: int) -> RowView:
+        return RowView(self.cols, i, self.batch.rows[i] if self.batch.rows else i + 2)
+
+    def results(self) -> list[OrderResult]:
+        return [self.result(i) for i in range(self.n)]
+
+    def result(self, i: int) -> OrderResult:
+        rules, language, engine = self.engine.rules, self.language, self.engine
+        view = self.row(i)
+        out = OrderResult()
+        issues = out.issues = list(self.batch.cell_issues.get(i, ()))
+        context = None
+        for rule, mask in zip(rules.validations, self.failed):
+            if mask is not None and mask[i]:
+                context = context or message_context(view, rules, language)
+                issues.append(Issue(rule.severity, rule.message.render(language, context), rule.rule.id,
+                                    rule.rule.ref, rule.field, rule.contact_customer))
+        out.start_state = engine.state_ids[self.start[i]]
+        if self.unknown[i]:
+            known = ", ".join(sorted(rules.workflow.wish_states))
+            issues.append(Issue(WARNING, say("unknown_wish_state", language, value=str(view["order_state"]),
+                                             known=known), "wish-states", rules.workflow.wish_states_ref,
+                                "order_state"))
+        events = [engine.auto[step[i]] for step in self.path if step[i] >= 0]
+        if events:
+            out.status_events = events
+        out.status = engine.state_ids[self.state[i]]
+        out.ship_by = _instant(self.cols["ship_by"][i])
+        fines, pending, risks = [], [], []
+        for pc in self.policies:
+            if i in pc.failures:
+                issues.append(Issue(ERROR, say("rule_failed", language, rule=pc.policy.rule.id,
+                                               error=pc.failures[i]), pc.policy.rule.id, pc.policy.rule.ref))
+            if pc.fined[i]:
+                fines.append(self._fine(pc, i, view))
+            elif pc.pending[i]:
+                pending.append(AtRisk(pc.policy, _instant(pc.generated[i]), ""))
+            elif pc.at_risk[i]:
+                risks.append(AtRisk(pc.policy, _instant(pc.risk_deadline[i]), ""))
+        if fines:
+            out.fines = fines
+            out.appeal_deadline = nearest_deadline(fines, self.now)
+            ends = [f.suspended_until for f in fines if f.suspended_until is not None]
+            out.suspended_until = max(ends) if ends else None
+        if pending or risks:
+            out.risks = pending + risks
+        return out
+
+    def _fine(self, pc: PolicyColumns, i: int, view: RowView) -> Fine:
+        policy = pc.policy
+        w = int(pc.window[i])
+        window = policy.appeal[w] if w >= 0 else None
+        return Fine(
+            fine_id=f"{view['order_id']}-{policy.rule.id}",
+            order_id=view["order_id"],
+            product_id=view["product_id"],
+            policy=policy,
+            amount=float(pc.amount[i]),
+            generated_at=_instant(pc.generated[i]),  # type: ignore[arg-type]
+            appealable=window is not None and window.appealable,
+            appeal_deadline=_instant(pc.deadline[i]),
+            appeal_window=window,
+            suspended_until=_instant(pc.suspended[i]),
+        )
