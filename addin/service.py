@@ -2,7 +2,8 @@
 
 One pipeline: load rules -> read orders -> validate -> advance status -> fines
 and deadlines -> write. Adapters only parse their arguments, call these
-functions and show the report.
+functions and show the report. Batches go through the batch engine (numpy over
+columns); the row engine (domain/engine.py) is its reference and serves single orders.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from addin.config.loader import load_ruleset
-from addin.domain.engine import Engine
+from addin.domain.batch import Batch, BatchEngine
+from addin.domain.columns import value_at
 from addin.domain.model import ERROR, OrderResult, RuleSet
 from addin.domain.present import fine_rows, issue_line, render
 from addin.io.cells import parse_datetime_text
@@ -81,50 +83,54 @@ def recalc(
         inventory = read_inventory(input_path, required=False)
     else:
         inventory = None
-    results = Engine(rules).evaluate(table.orders, now, inventory, language)
-    report = summarize(table, results, rules, language, now)
+    batch = BatchEngine(rules).evaluate(Batch.from_table(table), now, inventory, language)
+    results = batch.results()
+    views = [batch.row(k) for k in range(table.n)]
+    report = summarize(table, views, results, rules, language, now)
     report.output = str(out_path)
-    by_index = {order["_index"]: (order, result) for order, result in zip(table.orders, results)}
-    write_results(out_path, table.headers, table.computed, _rows(table, by_index, rules, language, progress),
+    by_index = {table.order_index[k]: k for k in range(table.n)}
+    write_results(out_path, table.headers, table.computed,
+                  _rows(table, by_index, views, results, rules, language, progress),
                   (row for result in results for row in fine_rows(result, rules, language)))
     return report
 
 
-def _rows(table: OrdersTable, by_index: dict[int, tuple[dict, OrderResult]], rules: RuleSet, language: str,
-          progress: Progress | None) -> Iterator[tuple[list[Any], dict[str, Any] | None]]:
+def _rows(table: OrdersTable, by_index: dict[int, int], views: list[Any], results: list[OrderResult],
+          rules: RuleSet, language: str, progress: Progress | None) -> Iterator[tuple[list[Any], dict[str, Any] | None]]:
     typed = table.path.suffix.lower() == ".csv"  # a CSV holds only text: write numbers and dates as such
     for i, raw in enumerate(table.rows):
-        hit = by_index.get(i)
-        if hit is None:
+        k = by_index.get(i)
+        if k is None:
             yield raw, None
         else:
-            order, result = hit
+            order = views[k]
             if typed:
-                raw = _typed_row(raw, order, table, rules)
-            yield raw, render(order, result, rules, language, lambda f, o=order: table.cell(o, f))
+                raw = _typed_row(raw, k, table, rules)
+            yield raw, render(order, results[k], rules, language, lambda f, o=order: table.cell(o, f))
         if progress is not None and i % 1000 == 999:
             progress(1000)
     if progress is not None:
         progress(len(table.rows) % 1000)
 
 
-def _typed_row(raw: list[Any], order: dict[str, Any], table: OrdersTable, rules: RuleSet) -> list[Any]:
+def _typed_row(raw: list[Any], k: int, table: OrdersTable, rules: RuleSet) -> list[Any]:
     """The row with each readable known field as its typed value (text fields stay as typed)."""
     row = list(raw)
-    bad = order.get("_bad") or ()
     for name, col in table.fields.items():
-        value = order.get(name)
-        if value is None or name in bad or rules.fields[name].type == "text":
+        if rules.fields[name].type == "text" or (name in table.bad and table.bad[name][k]):
+            continue
+        value = value_at(table.columns[name], k)
+        if value is None:
             continue
         row[col] = rules.zones.to_workbook(value) if isinstance(value, datetime) else value
     return row
 
 
-def summarize(table: OrdersTable, results: list[OrderResult], rules: RuleSet, language: str,
+def summarize(table: OrdersTable, views: list[Any], results: list[OrderResult], rules: RuleSet, language: str,
               now: datetime) -> RecalcReport:
     report = RecalcReport(str(table.path), None, orders=len(results), notes=list(table.notes))
     nearest = None
-    for order, result in zip(table.orders, results):
+    for order, result in zip(views, results):
         if result.issues:
             if any(i.severity == ERROR for i in result.issues):
                 report.with_errors += 1

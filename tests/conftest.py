@@ -1,8 +1,9 @@
 """Shared fixtures: the bundled rule set, and a way to run rows through the whole pipeline.
 
 `recalc_rows` takes rows as a merchant types them (header -> text, naive times in
-the workbook zone), runs them through the same reader, engine and presentation
-as `wishxl recalc`, and returns what the merchant would read, keyed by Order ID.
+the workbook zone), runs them through the same reader, batch engine and
+presentation as `wishxl recalc`, and returns what the merchant would read, keyed
+by Order ID. (tests/test_batch.py holds the row engine to the same answers.)
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 
 from addin.config.loader import load_ruleset
-from addin.domain.engine import Engine
+from addin.domain.batch import Batch, BatchEngine
 from addin.domain.model import OrderResult, RuleSet
 from addin.domain.present import fine_rows, render
 from addin.io.reader import read_orders
@@ -67,9 +68,10 @@ def recalc_rows(tmp_path: Path) -> Recalc:
             writer.writeheader()
             writer.writerows(rows)
         table = read_orders(path, rules)
-        results = Engine(rules).evaluate(table.orders, parse_as_of(as_of, rules), inventory)
+        batch = BatchEngine(rules).evaluate(Batch.from_table(table), parse_as_of(as_of, rules), inventory)
         out = {}
-        for order, result in zip(table.orders, results):
+        for k in range(table.n):
+            order, result = batch.row(k), batch.result(k)
             cells = render(order, result, rules, cell_of=lambda f, o=order: table.cell(o, f))
             out[str(order.get("order_id"))] = Row(cells, fine_rows(result, rules), result, order)
         return out

@@ -48,6 +48,19 @@ def test_the_sample_gives_the_same_cells_in_both_engines(rules):
     assert_same(*both(rules, orders, parse_as_of("2019-06-01T00:00:00Z", rules)))
 
 
+def test_the_columns_a_reader_builds_give_what_rows_give(rules):
+    """The product path (reader -> columns -> batch engine) against the reference (rows -> row engine)."""
+    table = read_orders(SAMPLE, rules)
+    now = parse_as_of("2018-11-21T09:00:00-08:00", rules)
+    inventory = read_inventory(SAMPLE)
+    orders = table.orders
+    results = Engine(rules).evaluate(orders, now, inventory)
+    batch = BatchEngine(rules).evaluate(Batch.from_table(table), now, inventory)
+    ours = [(render(o, r, rules), fine_rows(r, rules)) for o, r in zip(orders, results)]
+    assert_same(ours, [(render(batch.row(k), batch.result(k), rules), fine_rows(batch.result(k), rules))
+                       for k in range(table.n)])
+
+
 def instants():
     return st.one_of(st.none(), st.integers(0, 500 * 24).map(lambda h: START + timedelta(hours=h, minutes=h % 4 * 15)))
 

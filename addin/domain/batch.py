@@ -19,13 +19,12 @@ from typing import Any
 import numpy as np
 
 from addin.domain.calendar import UTC
-from addin.domain.columns import column, to_columns
+from addin.domain.columns import FIELD_TYPES, column, to_columns
 from addin.domain.helpers import BOOL, DATETIME, NUMBER, TEXT
 from addin.domain.model import ERROR, WARNING, Issue, Policy, RuleSet
 from addin.domain.policies import appeal_deadline, money
 from addin.domain.vexpr import _pt, helper_memo, to_datetime64
 
-FIELD_TYPES = {"text": TEXT, "number": NUMBER, "integer": NUMBER, "datetime": DATETIME, "bool": BOOL}
 NAT = np.datetime64("NaT", "us")
 
 
@@ -49,6 +48,11 @@ class Batch:
             for name in o.get("_bad") or ():
                 batch.bad.setdefault(name, np.zeros(len(orders), dtype=bool))[i] = True
         return batch
+
+    @classmethod
+    def from_table(cls, table: Any) -> Batch:
+        """A batch of the orders a reader (io/reader.py OrdersTable) read as columns."""
+        return cls(table.columns, table.n, table.cell_issues, table.bad, table.order_rows)
 
 
 @dataclass

@@ -59,6 +59,19 @@ class BatchResult:
         self.failed, self.start, self.unknown, self.state, self.path = failed, start, unknown, state, path
         self.policies = policies
         self.n = batch.n
+        # Which rules fired on which rows, found once for all rows: result(i) then only looks up.
+        self.failing: dict[int, list[int]] = {}
+        for r, mask in enumerate(failed):
+            if mask is not None:
+                for i in np.flatnonzero(mask).tolist():
+                    self.failing.setdefault(i, []).append(r)
+        self.touched: dict[int, list[int]] = {}  # row -> policies that fine it, threaten it or failed on it
+        for k, pc in enumerate(policies):
+            for i in np.flatnonzero(pc.fined | pc.pending | pc.at_risk).tolist() + list(pc.failures):
+                self.touched.setdefault(i, []).append(k)
+        self.steps = np.stack(path, axis=1).tolist() if path else [[] for _ in range(self.n)]
+        self.ship_by = cols["ship_by"].astype("datetime64[us]").astype(object).tolist()  # naive datetimes, NaT -> None
+        self.start_list, self.state_list, self.unknown_list = start.tolist(), state.tolist(), unknown.tolist()
 
     def __len__(self) -> int:
         return self.n
@@ -75,24 +88,26 @@ class BatchResult:
         out = OrderResult()
         issues = out.issues = list(self.batch.cell_issues.get(i, ()))
         context = None
-        for rule, mask in zip(rules.validations, self.failed):
-            if mask is not None and mask[i]:
-                context = context or message_context(view, rules, language)
-                issues.append(Issue(rule.severity, rule.message.render(language, context), rule.rule.id,
-                                    rule.rule.ref, rule.field, rule.contact_customer))
-        out.start_state = engine.state_ids[self.start[i]]
-        if self.unknown[i]:
+        for r in self.failing.get(i, ()):
+            rule = rules.validations[r]
+            context = context or message_context(view, rules, language)
+            issues.append(Issue(rule.severity, rule.message.render(language, context), rule.rule.id,
+                                rule.rule.ref, rule.field, rule.contact_customer))
+        out.start_state = engine.state_ids[self.start_list[i]]
+        if self.unknown_list[i]:
             known = ", ".join(sorted(rules.workflow.wish_states))
             issues.append(Issue(WARNING, say("unknown_wish_state", language, value=str(view["order_state"]),
                                              known=known), "wish-states", rules.workflow.wish_states_ref,
                                 "order_state"))
-        events = [engine.auto[step[i]] for step in self.path if step[i] >= 0]
+        events = [engine.auto[k] for k in self.steps[i] if k >= 0]
         if events:
             out.status_events = events
-        out.status = engine.state_ids[self.state[i]]
-        out.ship_by = _instant(self.cols["ship_by"][i])
+        out.status = engine.state_ids[self.state_list[i]]
+        ship_by = self.ship_by[i]
+        out.ship_by = ship_by.replace(tzinfo=UTC) if ship_by is not None else None
         fines, pending, risks = [], [], []
-        for pc in self.policies:
+        for k in self.touched.get(i, ()):
+            pc = self.policies[k]
             if i in pc.failures:
                 issues.append(Issue(ERROR, say("rule_failed", language, rule=pc.policy.rule.id,
                                                error=pc.failures[i]), pc.policy.rule.id, pc.policy.rule.ref))

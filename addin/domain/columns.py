@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 
 from addin.domain.calendar import UTC
-from addin.domain.helpers import DATETIME, DURATION, NUMBER
+from addin.domain.helpers import BOOL, DATETIME, DURATION, NUMBER, TEXT
 from addin.domain.vexpr import _py
 
+FIELD_TYPES = {"text": TEXT, "number": NUMBER, "integer": NUMBER, "datetime": DATETIME, "bool": BOOL}
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 NAT_INT = np.iinfo(np.int64).min  # numpy's NaT as an integer
@@ -35,6 +36,39 @@ def column(values: Sequence[Any], type_: str) -> np.ndarray:
     out = np.empty(len(values), dtype=object)
     out[:] = list(values)
     return out
+
+
+NAIVE_EPOCH = datetime(1970, 1, 1)
+BUCKET = 15 * 60 * 1_000_000  # zones change offset on a quarter hour at the finest
+
+
+def instants_column(values: Sequence[datetime | None], zone: Any) -> np.ndarray:
+    """Datetimes as written in a sheet (naive = wall-clock time in `zone`; aware = as given) -> UTC datetime64[us].
+
+    The zone's offset is looked up once per quarter hour that occurs, not once per cell; a
+    naive time in a DST gap or overlap gets the offset before the change (fold 0), as
+    `datetime.replace(tzinfo=zone)` gives it.
+    """
+    local = np.empty(len(values), dtype=np.int64)
+    aware = []
+    for i, v in enumerate(values):
+        if v is None:
+            local[i] = NAT_INT
+        elif v.tzinfo is None:
+            local[i] = (v - NAIVE_EPOCH) // MICROSECOND
+        else:
+            local[i] = NAT_INT
+            aware.append((i, (v - EPOCH) // MICROSECOND))
+    out = np.full(len(values), NAT_INT, dtype=np.int64)
+    valid = local != NAT_INT
+    if valid.any():
+        buckets, inverse = np.unique(local[valid] // BUCKET, return_inverse=True)
+        offsets = np.array([zone.utcoffset(NAIVE_EPOCH + timedelta(microseconds=int(b) * BUCKET)) // MICROSECOND
+                            for b in buckets], dtype=np.int64)
+        out[valid] = local[valid] - offsets[inverse]
+    for i, utc in aware:
+        out[i] = utc
+    return out.view("datetime64[us]")
 
 
 def to_columns(orders: Sequence[Mapping[str, Any]], types: Mapping[str, str]) -> dict[str, np.ndarray]:

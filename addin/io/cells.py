@@ -125,6 +125,25 @@ def to_instant(value: Any, zones: Zones) -> datetime | None:
     return zones.from_workbook(parsed)
 
 
+def to_moment(value: Any, zones: Zones) -> datetime | None:
+    """A cell as written: a naive datetime (wall-clock time of the workbook zone) or, when the cell gives
+    an offset or Z, an aware one. The zone is applied a column at a time (columns.local_to_utc)."""
+    if is_blank(value):
+        return None
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime.combine(value, time())
+    if isinstance(value, bool):
+        raise CellError("kind_datetime", value)
+    if isinstance(value, (int, float)):
+        return excel_serial(float(value))
+    parsed = parse_datetime_text(str(value).strip())
+    if parsed is None:
+        raise CellError("kind_datetime", value)
+    return parsed
+
+
 def excel_serial(serial: float) -> datetime:
     """An Excel (1900 date system) serial number as a naive datetime, to the second."""
     if not 0 < serial < 2958466:  # 9999-12-31
@@ -157,5 +176,5 @@ CONVERTERS: dict[str, Callable[[Any, Zones], Any]] = {
     "number": to_number,
     "integer": to_integer,
     "bool": to_bool,
-    "datetime": to_instant,
+    "datetime": to_moment,  # the zone is applied to the whole column at once
 }

@@ -2,9 +2,9 @@
 
 Headers are matched by name, ignoring case, spaces and underscores, against each
 field's header and aliases in rules/fields.yaml; unknown columns are kept as
-they are for the writer. Each row becomes an order dict of typed values; a cell
-that cannot be converted becomes an issue on its row naming the cell, and the
-batch goes on.
+they are for the writer. The orders become typed columns (domain/columns.py) for
+the batch engine; a cell that cannot be converted becomes an issue on its row
+naming the cell, and the batch goes on.
 """
 
 from __future__ import annotations
@@ -13,10 +13,13 @@ import csv
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import python_calamine
 
+from addin.domain.columns import FIELD_TYPES, column, instants_column, value_at
 from addin.domain.messages import CATALOG, say
 from addin.domain.model import ERROR, WARNING, Issue, RuleSet
 from addin.domain.present import OUTPUT_COLUMNS
@@ -49,7 +52,7 @@ def column_letter(index: int) -> str:
 
 @dataclass
 class OrdersTable:
-    """The Orders sheet as read: its header row, raw rows, and typed orders (one per non-empty row)."""
+    """The Orders sheet as read: its header row, its raw rows, and its orders as typed columns."""
 
     path: Path
     sheet: str
@@ -57,10 +60,31 @@ class OrdersTable:
     fields: dict[str, int]                 # field name -> column index
     computed: dict[str, int]               # existing computed output column -> column index
     rows: list[list[Any]]                  # raw values, header excluded
-    orders: list[dict[str, Any]]           # typed values; "_row" is the 1-based sheet row, "_index" the rows index
+    columns: dict[str, np.ndarray]         # field -> one typed value per order (see domain/columns.py)
+    order_rows: list[int]                  # sheet row of each order (blank rows are no orders)
+    order_index: list[int]                 # index in `rows` of each order
+    cell_issues: dict[int, list[Issue]] = field(default_factory=dict)  # order -> cells that could not be read
+    bad: dict[str, np.ndarray] = field(default_factory=dict)           # field -> orders whose cell was unreadable
     notes: list[str] = field(default_factory=list)
 
-    def where(self, order: dict[str, Any], field_name: str | None = None) -> str:
+    @property
+    def n(self) -> int:
+        return len(self.order_rows)
+
+    @property
+    def orders(self) -> list[dict[str, Any]]:
+        """The orders as dicts of Python values, the row engine's input (built on each call)."""
+        out = []
+        for k in range(self.n):
+            order = {name: value_at(col, k) for name, col in self.columns.items()}
+            order["_row"], order["_index"] = self.order_rows[k], self.order_index[k]
+            if k in self.cell_issues:
+                order["_issues"] = self.cell_issues[k]
+                order["_bad"] = frozenset(name for name, rows in self.bad.items() if rows[k])
+            out.append(order)
+        return out
+
+    def where(self, order: Mapping[str, Any], field_name: str | None = None) -> str:
         """Where a problem is, for a person: 'orders.xlsx Orders!F5' or 'orders.csv F5' (row 5 of the file)."""
         cell = self.cell(order, field_name)
         sheet = "" if self.path.suffix.lower() == ".csv" else f"{self.sheet}!"
@@ -68,7 +92,7 @@ class OrdersTable:
             return f"{self.path.name} {sheet}row {order['_row']}".replace("! ", " ")
         return f"{self.path.name} {sheet}{cell}"
 
-    def cell(self, order: dict[str, Any], field_name: str | None) -> str | None:
+    def cell(self, order: Mapping[str, Any], field_name: str | None) -> str | None:
         """The A1 address of a field's cell on an order's row (None when the field has no column)."""
         if field_name is None or field_name not in self.fields:
             return None
@@ -88,54 +112,65 @@ def read_orders(path: str | Path, rules: RuleSet, language: str | None = None) -
     labels = {n: d.label(language) for n, d in rules.fields.items()}
     plans = [(name, col, CONVERTERS[rules.fields[name].type], rules.fields[name].values, rules.fields[name].synonyms)
              for name, col in fields.items()]
-    absent = [n for n in rules.fields if n not in fields]
+    values: dict[str, list[Any]] = {name: [] for name in fields}
     width = len(headers)
     rows: list[list[Any]] = []
-    orders: list[dict[str, Any]] = []
+    order_rows: list[int] = []
+    order_index: list[int] = []
+    cell_issues: dict[int, list[Issue]] = {}
+    bad: dict[str, list[int]] = {}
     for r, raw in enumerate(grid[1:]):
         if len(raw) < width:
             raw = list(raw) + [None] * (width - len(raw))
         rows.append(raw)
         if all(is_blank(v) for v in raw):
             continue
-        order: dict[str, Any] = dict.fromkeys(absent)
-        order["_row"] = r + 2
-        order["_index"] = r
-        issues: list[Issue] = []
-        bad: list[str] = []
-        for name, col, convert, values, synonyms in plans:
-            value = raw[col] if col < len(raw) else None
+        k = len(order_rows)
+        order_rows.append(r + 2)
+        order_index.append(r)
+        for name, col, convert, allowed, synonyms in plans:
+            value = raw[col]
             err = excel_error(value)
             try:
                 if err is not None:
                     raise CellError("excel_error", err)
                 typed = convert(value, zones)
             except CellError as e:
-                order[name] = None
-                bad.append(name)
+                values[name].append(None)
+                bad.setdefault(name, []).append(k)
                 if e.kind == "excel_error":
                     text = say("excel_error", language, label=labels[name], value=err)
                 else:
                     text = say("bad_value", language, label=labels[name], value=value, kind=CATALOG[e.kind](language))
-                issues.append(Issue(ERROR, text, "cell", None, name))
+                cell_issues.setdefault(k, []).append(Issue(ERROR, text, "cell", None, name))
                 continue
             if synonyms is not None and typed is not None:
                 typed = synonyms.get(fold(typed), typed)
-            if values is not None and typed is not None:
-                canonical = values.get(fold(typed))
+            if allowed is not None and typed is not None:
+                canonical = allowed.get(fold(typed))
                 if canonical is None:
-                    bad.append(name)  # reported here; rules on this field would only repeat it
-                    known = ", ".join(sorted(set(values.values())))
-                    issues.append(Issue(WARNING, say("unknown_value", language, label=labels[name], value=typed,
-                                                     known=known), "cell", None, name))
+                    bad.setdefault(name, []).append(k)  # reported here; rules on this field would only repeat it
+                    known = ", ".join(sorted(set(allowed.values())))
+                    cell_issues.setdefault(k, []).append(Issue(
+                        WARNING, say("unknown_value", language, label=labels[name], value=typed, known=known),
+                        "cell", None, name))
                 else:
                     typed = canonical
-            order[name] = typed
-        if issues:
-            order["_issues"] = issues
-            order["_bad"] = frozenset(bad)
-        orders.append(order)
-    return OrdersTable(path, sheet, headers, fields, computed, rows, orders, notes)
+            values[name].append(typed)
+    n = len(order_rows)
+    columns = {}
+    for name, fdef in rules.fields.items():
+        found = values.get(name, [None] * n)
+        if fdef.type == "datetime":
+            columns[name] = instants_column(found, zones.workbook)
+        else:
+            columns[name] = column(found, FIELD_TYPES[fdef.type])
+    masks = {}
+    for name, ks in bad.items():
+        masks[name] = np.zeros(n, dtype=bool)
+        masks[name][ks] = True
+    return OrdersTable(path, sheet, headers, fields, computed, rows, columns, order_rows, order_index, cell_issues,
+                       masks, notes)
 
 
 def read_inventory(path: str | Path, *, required: bool = True) -> dict[str, float] | None:
