@@ -53,24 +53,12 @@ class Walker:
     def settle(self, order: Mapping[str, Any], state: str) -> tuple[str, list[Event]]:
         """Take automatic events until none applies; return the final state and the path taken."""
         held = self._guards(order)
-        if held is None:
-            return self._settle_one_by_one(order, state)
+        if held is None:  # a guard raised on this row: test them one by one, so the error names its guard
+            held = [i for i, e in enumerate(self._auto_events) if e.when is None or e.when.fn(order)]
         path: list[Event] = []
         for _ in range(self.workflow.max_steps):
             for i, event in self._auto_index.get(state, ()):
                 if i in held:
-                    state = event.target
-                    path.append(event)
-                    break
-            else:
-                return state, path
-        return state, path
-
-    def _settle_one_by_one(self, order: Mapping[str, Any], state: str) -> tuple[str, list[Event]]:
-        path: list[Event] = []
-        for _ in range(self.workflow.max_steps):
-            for event in self.auto.get(state, ()):
-                if event.when is None or event.when.fn(order):
                     state = event.target
                     path.append(event)
                     break
