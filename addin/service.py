@@ -9,6 +9,7 @@ columns); the row engine (domain/engine.py) is its reference and serves single o
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,7 +21,12 @@ from addin.domain.columns import value_at
 from addin.domain.model import ERROR, OrderResult, RuleSet
 from addin.domain.present import fine_rows, issue_line, render
 from addin.io.cells import parse_datetime_text
-from addin.io.reader import EXCEL_SUFFIXES, OrdersTable, read_inventory, read_orders
+from addin.io.inplace import (
+    FINES_SHEET, SheetRewriter, add_sheet, date_style, fines_sheet_xml, owned_columns, update_tables, workbook_lock,
+    write_package,
+)
+from addin.io.package import Package, PackageError
+from addin.io.reader import EXCEL_SUFFIXES, ORDERS_SHEET, InputError, OrdersTable, read_inventory, read_orders
 from addin.io.writer import write_results
 
 Progress = Callable[[int], None]
@@ -148,4 +154,66 @@ def summarize(table: OrdersTable, views: list[Any], results: list[OrderResult], 
                 nearest = fine.appeal_deadline if nearest is None else min(nearest, fine.appeal_deadline)
     report.fines_total = round(report.fines_total, 2)
     report.nearest_appeal = rules.zones.to_workbook(nearest) if nearest else None
+    return report
+
+
+def recalc_in_place(
+    path: str | Path,
+    *,
+    rules: RuleSet,
+    as_of: datetime,
+    language: str | None = None,
+    inventory_path: str | Path | None = None,
+    backup: bool = False,
+) -> RecalcReport:
+    """Bring a workbook up to date in place: the computed columns of Orders and the Fines sheet.
+
+    Every other part of the file keeps its bytes; the file is replaced atomically.
+    """
+    path = Path(path)
+    language = language or rules.language
+    if path.suffix.lower() not in EXCEL_SUFFIXES:
+        raise InputError(f"{path}: only .xlsx/.xlsm workbooks are updated in place; give --out for a {path.suffix}")
+    with workbook_lock(path):
+        try:
+            pkg = Package(path)
+        except PackageError as e:
+            raise InputError(str(e)) from None
+        with pkg:
+            sheet = pkg.sheet(ORDERS_SHEET)
+            if sheet is None:
+                names = ", ".join(s.name for s in pkg.sheets())
+                raise InputError(f"{path}: no sheet named {ORDERS_SHEET} (sheets: {names})")
+            table = read_orders(path, rules, language)
+            inventory = read_inventory(inventory_path) if inventory_path else read_inventory(path, required=False)
+            batch = BatchEngine(rules).evaluate(Batch.from_table(table), as_of, inventory, language)
+            results = batch.results()
+            views = [batch.row(k) for k in range(table.n)]
+            report = summarize(table, views, results, rules, language, as_of)
+            report.output = str(path)
+            where, added = owned_columns(table.headers, table.computed)
+            updates: dict[int, dict[int, Any]] = {1: {col: name for col, name in added}} if added else {}
+            for k in range(table.n):
+                cells = render(views[k], results[k], rules, language, lambda f, o=views[k]: table.cell(o, f))
+                updates[table.order_rows[k]] = {where[name]: value for name, value in cells.items()}
+            style, new_styles = date_style(pkg)
+            last_header = min(where.values()) - 1 if added else None
+            rewriter = SheetRewriter(pkg.read(sheet.part), updates, set(where.values()), style, last_header)
+            replaced: dict[str, Any] = {sheet.part: rewriter.chunks()}
+            if new_styles is not None:
+                replaced[next(t for k, t in pkg.rels(pkg.workbook_part).values() if k == "styles")] = new_styles
+            if added:
+                replaced.update(update_tables(pkg, sheet.part, 1, added, max(where.values())))
+            ledger = fines_sheet_xml([row for r in results for row in fine_rows(r, rules, language)], style)
+            new_parts: dict[str, bytes] = {}
+            existing = pkg.sheet(FINES_SHEET)
+            if existing is not None:
+                replaced[existing.part] = ledger
+            else:
+                part, edits = add_sheet(pkg, FINES_SHEET)
+                replaced.update(edits)
+                new_parts[part] = ledger
+            if backup:
+                shutil.copy2(path, path.with_name(f"{path.stem}.bak{path.suffix}"))
+            write_package(pkg, path, replaced, new_parts)
     return report

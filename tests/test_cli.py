@@ -87,7 +87,7 @@ def ref(file: str, line_text: str) -> str:
     path = BUNDLED / f"{file}.yaml"
     lines = [n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if line == line_text]
     assert len(lines) == 1, f"{line_text!r} should be one line of {path.name}"
-    return f"{path}:{lines[0]}"
+    return f"rules/{file}.yaml:{lines[0]}"  # cited from the rules folder, whatever the current folder
 
 
 def recalc(*args: str, runner: CliRunner = wide) -> Any:

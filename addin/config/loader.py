@@ -74,7 +74,9 @@ class _Builder:
             return str(path)
 
     def ref(self, name: str, line: int | None) -> SourceRef:
-        return SourceRef(self.shown(name), line or 0)
+        """Where a rule was written, as explanations cite it: `rules/policies.yaml:12`, whatever the
+        current folder (a workbook recalculated twice must read the same)."""
+        return SourceRef(f"{self.dir.resolve().name}/{name}.yaml", line or 0)
 
     def error(self, name: str, line: int | None, message: str, column: int | None = None) -> None:
         problem = RuleError(self.shown(name), line, message, column)

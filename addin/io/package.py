@@ -1,0 +1,141 @@
+"""An .xlsx/.xlsm file as a package of zip parts, opened defensively.
+
+A merchant's workbook is only ever read part by part here: bad files (not a
+zip, truncated, an .xls, a zip bomb, an XML entity bomb) are refused with one
+message naming the file, before anything else reads them. Small XML parts
+(workbook, relationships, tables, styles) are parsed with defusedxml; the
+big sheet parts are streamed by sheetxml.py, which refuses DOCTYPEs itself.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from xml.etree.ElementTree import Element
+
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an .xls (or an encrypted .xlsx) is an OLE file, not a zip
+MAX_PART = 2 << 30          # 2 GiB inflated for one part (a 1M-order sheet is ~0.8 GiB)
+MAX_TOTAL = 4 << 30
+MAX_RATIO = 200             # a part inflating more than 200x its stored size (and over 16 MiB) is a bomb
+
+
+class PackageError(Exception):
+    """A workbook that cannot be used; the message names the file (and part)."""
+
+
+@dataclass(frozen=True)
+class SheetRef:
+    name: str
+    part: str       # e.g. xl/worksheets/sheet1.xml
+    rid: str
+    sheet_id: str
+
+
+def q(tag: str, ns: str = MAIN) -> str:
+    return f"{{{ns}}}{tag}"
+
+
+class Package:
+    """The zip parts of one workbook, checked once when opened."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            with open(self.path, "rb") as fh:
+                head = fh.read(8)
+        except FileNotFoundError:
+            raise PackageError(f"{self.path}: file not found") from None
+        except OSError as e:
+            raise PackageError(f"{self.path}: cannot read ({e.strerror or e})") from None
+        if head.startswith(OLE_MAGIC):
+            raise PackageError(f"{self.path}: an .xls (Excel 97-2003) or password-protected workbook; "
+                               "save it as .xlsx or .xlsm without a password")
+        try:
+            self.zip = zipfile.ZipFile(self.path)
+            bad = self.zip.testzip()
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
+            raise PackageError(f"{self.path}: not a readable .xlsx/.xlsm (broken or truncated zip: {e})") from None
+        if bad is not None:
+            raise PackageError(f"{self.path}: part {bad} is damaged (CRC error)")
+        self.infos = {info.filename: info for info in self.zip.infolist()}
+        total = 0
+        for info in self.infos.values():
+            total += info.file_size
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size > MAX_PART or total > MAX_TOTAL or (info.file_size > 16 << 20 and ratio > MAX_RATIO):
+                raise PackageError(f"{self.path}: part {info.filename} inflates to {info.file_size:,} bytes "
+                                   f"({ratio:,.0f}x): refused as a zip bomb")
+        if "[Content_Types].xml" not in self.infos:
+            raise PackageError(f"{self.path}: not an Excel workbook (no [Content_Types].xml)")
+        self.workbook_part = self._workbook_part()
+
+    def close(self) -> None:
+        self.zip.close()
+
+    def __enter__(self) -> Package:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def read(self, name: str) -> bytes:
+        try:
+            return self.zip.read(name)
+        except KeyError:
+            raise PackageError(f"{self.path}: part {name} is missing") from None
+
+    def xml(self, name: str) -> Element:
+        """A small XML part, parsed safely (no DTDs, no entities)."""
+        try:
+            return SafeET.fromstring(self.read(name))
+        except DefusedXmlException:
+            raise PackageError(f"{self.path}: part {name} declares a DTD or entities: refused") from None
+        except SafeET.ParseError as e:
+            raise PackageError(f"{self.path}: part {name} is not well-formed XML ({e})") from None
+
+    def rels(self, part: str) -> dict[str, tuple[str, str]]:
+        """Relationship id -> (type, target part) of a part."""
+        folder, base = posixpath.split(part)
+        rels_part = posixpath.join(folder, "_rels", base + ".rels")
+        if rels_part not in self.infos:
+            return {}
+        out = {}
+        for rel in self.xml(rels_part).iter(q("Relationship", PKG_REL)):
+            target = rel.get("Target", "")
+            if rel.get("TargetMode") == "External":
+                continue
+            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+            out[rel.get("Id", "")] = (rel.get("Type", "").rsplit("/", 1)[-1], path)
+        return out
+
+    def _workbook_part(self) -> str:
+        for _, (kind, target) in self.rels("").items():
+            if kind == "officeDocument":
+                return target
+        raise PackageError(f"{self.path}: no workbook part in the package")
+
+    def sheets(self) -> list[SheetRef]:
+        rels = self.rels(self.workbook_part)
+        out = []
+        for sheet in self.xml(self.workbook_part).iter(q("sheet")):
+            rid = sheet.get(q("id", REL), "")
+            if rid in rels and rels[rid][0] == "worksheet":
+                out.append(SheetRef(sheet.get("name", ""), rels[rid][1], rid, sheet.get("sheetId", "")))
+        return out
+
+    def sheet(self, name: str) -> SheetRef | None:
+        sheets = self.sheets()
+        return next((s for s in sheets if s.name == name), None) or \
+            next((s for s in sheets if s.name.strip().casefold() == name.casefold()), None)
+
+    def tables(self, sheet_part: str) -> list[str]:
+        return [target for kind, target in self.rels(sheet_part).values() if kind == "table"]
