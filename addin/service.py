@@ -8,7 +8,8 @@ columns); the row engine (domain/engine.py) is its reference and serves single o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -22,7 +23,7 @@ from addin.domain.model import ERROR, OrderResult, RuleSet
 from addin.domain.present import fine_rows, issue_line, render
 from addin.io.cells import parse_datetime_text
 from addin.io.inplace import (
-    FINES_SHEET, SheetRewriter, add_sheet, date_style, fines_sheet_xml, owned_columns, update_tables, workbook_lock,
+    FINES_SHEET, LockedError, SheetRewriter, add_sheet, date_style, fines_sheet_xml, owned_columns, update_tables, workbook_lock,
     write_package,
 )
 from addin.io.package import Package, PackageError
@@ -217,3 +218,62 @@ def recalc_in_place(
                 shutil.copy2(path, path.with_name(f"{path.stem}.bak{path.suffix}"))
             write_package(pkg, path, replaced, new_parts)
     return report
+
+
+@dataclass
+class FileOutcome:
+    """One workbook of a batch: its report, or why it was not updated."""
+
+    path: str
+    report: RecalcReport | None = None
+    error: str | None = None
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_init(rules_dir: str | None, language: str | None, workbook_zone: str | None) -> None:
+    _WORKER["rules"] = load_ruleset(rules_dir, language=language, workbook_zone=workbook_zone)
+
+
+def _worker_run(path: str, as_of: datetime, language: str | None, inventory: str | None, backup: bool) -> FileOutcome:
+    try:
+        report = recalc_in_place(path, rules=_WORKER["rules"], as_of=as_of, language=language,
+                                 inventory_path=inventory, backup=backup)
+        return FileOutcome(path, report)
+    except (InputError, LockedError) as e:
+        return FileOutcome(path, error=str(e))
+    except OSError as e:
+        return FileOutcome(path, error=f"{path}: cannot write ({e.strerror or e})")
+
+
+def recalc_many(
+    paths: Sequence[str | Path],
+    *,
+    rules_dir: str | Path | None = None,
+    language: str | None = None,
+    workbook_zone: str | None = None,
+    as_of: datetime,
+    inventory_path: str | Path | None = None,
+    backup: bool = False,
+    jobs: int = 1,
+    done: Callable[[FileOutcome], None] | None = None,
+) -> list[FileOutcome]:
+    """Update many workbooks in place, `jobs` at a time; a file that fails does not stop the others."""
+    args = [(str(p), as_of, language, str(inventory_path) if inventory_path else None, backup) for p in paths]
+    init = (str(rules_dir) if rules_dir else None, language, workbook_zone)
+    outcomes: list[FileOutcome] = []
+    if jobs <= 1 or len(paths) <= 1:
+        _worker_init(*init)
+        for a in args:
+            outcomes.append(_worker_run(*a))
+            if done:
+                done(outcomes[-1])
+        return outcomes
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=init) as pool:
+        futures = [pool.submit(_worker_run, *a) for a in args]
+        for future in futures:
+            outcomes.append(future.result())
+            if done:
+                done(outcomes[-1])
+    return outcomes

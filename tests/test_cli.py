@@ -433,7 +433,7 @@ def test_a_rules_folder_that_does_not_exist_exits_1() -> None:
     (["--out", "checked.xlsx", "--as-of", "2018-13-01"],
      "--as-of '2018-13-01' is not an ISO date-time (e.g. 2018-11-05T09:00:00-08:00)\n"),
     (["--out", "checked.xlsx", "--lang", "fr"], "--lang must be en or zh, not 'fr'\n"),
-    ([], "give --out OUTPUT.xlsx (the workbook to write)\n"),
+    ([], "a .csv is not updated in place: give --out OUTPUT.xlsx\n"),
 ], ids=["bad --as-of", "month 13", "bad --lang", "no --out"])
 def test_wrong_usage_exits_2(args: list[str], message: str) -> None:
     csv_file("orders.csv", f"""
