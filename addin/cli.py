@@ -21,6 +21,7 @@ from rich.table import Table
 
 from addin.config.loader import DEFAULT_RULES, check_rules, load_ruleset
 from addin.config.yamlfile import RulesError
+from addin.io.package import PackageError
 from addin.io.reader import InputError
 from addin.service import parse_as_of, recalc as recalc_service, recalc_many
 
@@ -127,7 +128,7 @@ def _recalc_to(source: str, out_path: Path, ruleset: Any, now: Any, lang: str | 
             task = bar.add_task(f"{Path(source).name}: rows", total=None)
             report = recalc_service(source, out_path, rules=ruleset, as_of=now, language=lang,
                                     inventory_path=inventory, progress=lambda n: bar.advance(task, n))
-    except InputError as e:
+    except (InputError, PackageError) as e:
         _fail(str(e), EXIT_INPUT)
     except OSError as e:
         _fail(f"{out_path}: cannot write ({e.strerror or e})", EXIT_INPUT)

@@ -27,6 +27,7 @@ from addin.io.inplace import (
     write_package,
 )
 from addin.io.package import Package, PackageError
+from addin.io.sheetxml import SheetError
 from addin.io.reader import EXCEL_SUFFIXES, ORDERS_SHEET, InputError, OrdersTable, read_inventory, read_orders
 from addin.io.writer import write_results
 
@@ -176,6 +177,8 @@ def recalc_in_place(
     if path.suffix.lower() not in EXCEL_SUFFIXES:
         raise InputError(f"{path}: only .xlsx/.xlsm workbooks are updated in place; give --out for a {path.suffix}")
     with workbook_lock(path):
+        for stale in path.parent.glob(f".{path.name}.*.tmp"):  # left by a killed run; we hold the lock
+            stale.unlink(missing_ok=True)
         try:
             pkg = Package(path)
         except PackageError as e:
@@ -241,8 +244,10 @@ def _worker_run(path: str, as_of: datetime, language: str | None, inventory: str
         report = recalc_in_place(path, rules=_WORKER["rules"], as_of=as_of, language=language,
                                  inventory_path=inventory, backup=backup)
         return FileOutcome(path, report)
-    except (InputError, LockedError) as e:
+    except (InputError, LockedError, PackageError) as e:
         return FileOutcome(path, error=str(e))
+    except SheetError as e:
+        return FileOutcome(path, error=f"{path}: sheet {ORDERS_SHEET}: {e}")
     except OSError as e:
         return FileOutcome(path, error=f"{path}: cannot write ({e.strerror or e})")
 

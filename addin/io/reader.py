@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Mapping
@@ -24,6 +25,7 @@ from addin.domain.messages import CATALOG, say
 from addin.domain.model import ERROR, WARNING, Issue, RuleSet
 from addin.domain.present import OUTPUT_COLUMNS
 from addin.io.cells import CONVERTERS, CellError, excel_error, is_blank
+from addin.io.package import Package, PackageError
 
 ORDERS_SHEET = "Orders"
 INVENTORY_SHEET = "Inventory"
@@ -108,6 +110,10 @@ def read_orders(path: str | Path, rules: RuleSet, language: str | None = None) -
         raise InputError(f"{path}: sheet {sheet} has no header row (row 1 is empty)")
     headers = list(grid[0])
     fields, computed, notes = _match_headers(path, sheet, headers, rules)
+    if "order_id" in rules.fields and "order_id" not in fields:
+        shown = ", ".join(str(h) for h in headers if not is_blank(h))
+        raise InputError(f"{path}: sheet {sheet} has no {rules.fields['order_id'].header} column "
+                         f"(headers in row 1: {shown})")
     zones = rules.zones
     labels = {n: d.label(language) for n, d in rules.fields.items()}
     plans = [(name, col, CONVERTERS[rules.fields[name].type], rules.fields[name].values, rules.fields[name].synonyms)
@@ -253,18 +259,56 @@ def _read_grid(path: Path, sheet_name: str) -> tuple[list[list[Any]], str]:
     if suffix not in EXCEL_SUFFIXES:
         raise InputError(f"{path}: unsupported file type {suffix or '(none)'}; use .xlsx, .xlsm or .csv")
     try:
-        book = python_calamine.CalamineWorkbook.from_path(str(path))
-    except Exception as e:  # noqa: BLE001 - calamine raises several types for broken files
-        raise InputError(f"{path}: not a readable Excel workbook ({type(e).__name__}: {e})") from None
-    names = book.sheet_names
-    match = next((n for n in names if n == sheet_name), None) or \
-        next((n for n in names if n.strip().casefold() == sheet_name.casefold()), None)
-    if match is None:
-        raise InputError(f"{path}: no sheet named {sheet_name} (sheets: {', '.join(names)})")
+        with Package(path) as pkg:  # refuses bombs, truncated zips and .xls before any parser sees them
+            ref = pkg.sheet(sheet_name)
+            if ref is None:
+                names = ", ".join(s.name for s in pkg.sheets())
+                raise InputError(f"{path}: no sheet named {sheet_name} (sheets: {names})")
+            errors, merged = _scan_sheet(pkg.read(ref.part))
+    except PackageError as e:
+        raise InputError(str(e)) from None
     try:
-        return book.get_sheet_by_name(match).to_python(skip_empty_area=False), match
-    except Exception as e:  # noqa: BLE001
-        raise InputError(f"{path}: sheet {match} cannot be read ({e})") from None
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+        grid = book.get_sheet_by_name(ref.name).to_python(skip_empty_area=False)
+    except Exception as e:  # noqa: BLE001 - calamine raises several types for broken files
+        raise InputError(f"{path}: sheet {ref.name} cannot be read ({type(e).__name__}: {e})") from None
+    width = max((len(r) for r in grid[:1]), default=0)
+    for first, last in merged:
+        if first[1] < width or last[1] < width:
+            span = f"{column_letter(first[1])}{first[0] + 1}:{column_letter(last[1])}{last[0] + 1}"
+            raise InputError(f"{path}: sheet {ref.name} has merged cells {span} in the orders table; unmerge them")
+    for (r, c), value in errors.items():  # calamine reads an error cell as empty: put the error back
+        if r < len(grid) and c < len(grid[r]):
+            grid[r][c] = value
+    return grid, ref.name
+
+
+_ERROR_CELL = re.compile(rb'<(?:\w+:)?c\b([^>]*\bt="e"[^>]*)>(.*?)</(?:\w+:)?c>', re.S)
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
+
+
+def _scan_sheet(xml: bytes) -> tuple[dict[tuple[int, int], str], list[tuple[tuple[int, int], tuple[int, int]]]]:
+    """Error cells (#N/A, #DIV/0! ...) by (row, column), and merged ranges, of a sheet part (0-based)."""
+    errors = {}
+    for m in _ERROR_CELL.finditer(xml):
+        ref = re.search(rb'\sr="([A-Z]+)(\d+)"', m.group(1))
+        value = re.search(rb"<(?:\w+:)?v>([^<]*)<", m.group(2))
+        if ref and value:
+            errors[(int(ref.group(2)) - 1, _column_number(ref.group(1).decode()))] = value.group(1).decode()
+    merged = []
+    for m in _MERGE.finditer(xml):
+        c1, r1 = _column_number(m.group(1).decode()), int(m.group(2)) - 1
+        c2 = _column_number((m.group(3) or m.group(1)).decode())
+        r2 = int(m.group(4) or m.group(2)) - 1
+        merged.append(((r1, c1), (r2, c2)))
+    return errors, merged
+
+
+def _column_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
 
 
 def _read_csv(path: Path) -> list[list[Any]]:

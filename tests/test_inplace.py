@@ -1,0 +1,299 @@
+"""Recalculating a merchant's workbook in place: what the program owns changes, nothing else does.
+
+The fixture is a macro workbook holding each kind of part a merchant's file may hold:
+the xlwings VBA project, an Excel Table, drop-down validation, conditional formats
+(including an Excel 2010 data bar), a comment, an image, a form-control button,
+a chart and formulas on a dashboard, defined names and custom properties.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import warnings
+import zipfile
+import zlib
+from datetime import datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+import xlsxwriter
+from python_calamine import CalamineWorkbook
+from typer.testing import CliRunner
+
+import xlwings
+from addin.cli import app
+
+AS_OF = "2018-11-21T09:00:00-08:00"
+HEADERS = ["Order ID", "Released At", "Order State", "SKU", "Product ID", "Quantity", "Price", "Shipping", "Country",
+           "Zipcode", "Refunded At", "Refunded By", "Notes"]
+ROWS = [
+    ["A-1", datetime(2018, 11, 1, 9), "APPROVED", "S1", "P1", 1, 10.0, 2.0, "US", "94105", datetime(2018, 11, 2, 17),
+     "merchant", "=HYPERLINK(\"http://x\")"],
+    ["A-2", datetime(2018, 11, 19, 9), "APPROVED", "S1", "P1", 2, 10.0, 2.0, "US", "94105", None, None, "rush"],
+    ["A-3", datetime(2018, 11, 19, 9), "APPROVED", "S2", "P2", "abc", 10.0, 2.0, "XX", "1", None, None, None],
+]
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
+       b"\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe\x92\xef\x00\x00\x00\x00IEND\xaeB`\x82")
+runner = CliRunner()
+
+
+def vba_project(tmp: Path) -> Path:
+    """The VBA project Excel wrote into the pinned xlwings' standalone quickstart workbook."""
+    source = Path(xlwings.__file__).parent / "quickstart_standalone.xlsm"
+    target = tmp / "vbaProject.bin"
+    target.write_bytes(zipfile.ZipFile(source).read("xl/vbaProject.bin"))
+    return target
+
+
+def build(path: Path, rows: list[list] = ROWS) -> Path:
+    wb = xlsxwriter.Workbook(str(path))
+    wb.set_vba_name("ThisWorkbook")
+    wb.add_vba_project(str(vba_project(path.parent)))
+    wb.set_custom_property("Merchant", "Shenzhen Trading")
+    when = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    ws = wb.add_worksheet("Orders")
+    ws.set_vba_name("Sheet1")
+    ws.add_table(0, 0, len(rows), len(HEADERS) - 1, {"name": "OrdersTable", "columns": [{"header": h} for h in HEADERS]})
+    for r, row in enumerate(rows, start=1):
+        for c, value in enumerate(row):
+            if isinstance(value, datetime):
+                ws.write_datetime(r, c, value, when)
+            elif isinstance(value, str):
+                ws.write_string(r, c, value)
+            elif value is not None:
+                ws.write(r, c, value)
+    ws.data_validation(1, 2, 1000, 2, {"validate": "list", "source": ["APPROVED", "SHIPPED", "REFUNDED"]})
+    ws.conditional_format(1, 5, 1000, 5, {"type": "cell", "criteria": "<", "value": 1,
+                                          "format": wb.add_format({"bg_color": "#FFC7CE"})})
+    ws.conditional_format(1, 6, 1000, 6, {"type": "data_bar", "data_bar_2010": True})
+    ws.write_comment(1, 0, "first order of the day")
+    ws.insert_image(1, 14, "logo.png", {"image_data": __import__("io").BytesIO(PNG)})
+    ws.insert_button(5, 14, {"macro": "SampleCall", "caption": "Recalculate"})
+    ws.freeze_panes(1, 0)
+    dash = wb.add_worksheet("Dashboard")
+    dash.set_vba_name("Sheet2")
+    dash.write_formula("A1", "=COUNTA(Orders!A:A)-1", None, len(rows))
+    dash.write_formula("A2", "=SUM(Orders!G:G)", None, sum(r[6] for r in rows))
+    chart = wb.add_chart({"type": "column"})
+    chart.add_series({"values": f"=Orders!$G$2:$G${len(rows) + 1}"})
+    dash.insert_chart("C1", chart)
+    wb.define_name("ShipDays", "=5")
+    wb.define_name("Dashboard!Total", "=Dashboard!$A$2")
+    wb.close()
+    return path
+
+
+def hashes(path: Path) -> dict[str, str]:
+    with zipfile.ZipFile(path) as z:
+        return {i.filename: hashlib.sha256(z.read(i)).hexdigest() for i in z.infolist()}
+
+
+def values(path: Path, sheet: str) -> list[list]:
+    return CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python()
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> Path:
+    return build(tmp_path / "shop.xlsm")
+
+
+def recalc(*args: str):
+    return runner.invoke(app, ["recalc", *args, "--as-of", AS_OF])
+
+
+def test_only_the_parts_the_program_owns_change(book: Path):
+    before = hashes(book)
+    result = recalc(str(book))
+    assert result.exit_code == 0, result.output
+    after = hashes(book)
+    changed = {name for name in before if before[name] != after.get(name)}
+    added = set(after) - set(before)
+    # First run: the Orders sheet gets its computed columns (and its Table grows to them); a Fines sheet is
+    # added (the workbook part, its relationships and the content types list it).
+    assert changed == {"xl/worksheets/sheet1.xml", "xl/tables/table1.xml", "xl/workbook.xml",
+                       "xl/_rels/workbook.xml.rels", "[Content_Types].xml"}
+    assert added == {"xl/worksheets/sheet3.xml"}
+    for kept in ("xl/vbaProject.bin", "xl/styles.xml", "xl/sharedStrings.xml", "xl/worksheets/sheet2.xml",
+                 "xl/charts/chart1.xml", "xl/drawings/drawing1.xml", "xl/comments1.xml", "xl/media/image1.png",
+                 "docProps/custom.xml", "xl/worksheets/_rels/sheet1.xml.rels"):
+        assert before[kept] == after[kept], kept
+    with zipfile.ZipFile(book) as z:
+        assert [i.filename for i in z.infolist()][:len(before)] == list(before)  # same parts, same order
+
+
+def test_a_second_run_changes_nothing_and_is_byte_identical(book: Path, tmp_path: Path):
+    assert recalc(str(book)).exit_code == 0
+    first = book.read_bytes()
+    assert recalc(str(book)).exit_code == 0
+    assert book.read_bytes() == first
+    headers = values(book, "Orders")[0]
+    assert headers.count("Validation") == 1 and headers[-8:] == ["Validation", "Status", "Next Action", "Ship By",
+                                                                "Fines (USD)", "Appeal Deadline", "Suspended Until",
+                                                                "Explanation"]
+
+
+def test_the_merchants_cells_stay_and_the_computed_ones_are_right(book: Path):
+    typed = [row[:len(HEADERS)] for row in values(book, "Orders")]
+    assert recalc(str(book)).exit_code == 0
+    after = values(book, "Orders")
+    assert [row[:len(HEADERS)] for row in after] == typed
+    cells = {row[0]: dict(zip(after[0], row)) for row in after[1:]}
+    assert cells["A-1"]["Status"] == "Cancelled" and cells["A-1"]["Fines (USD)"] == 2.0
+    assert cells["A-1"]["Appeal Deadline"] == datetime(2018, 11, 7, 17, 0)
+    assert cells["A-1"]["Notes"] == '=HYPERLINK("http://x")'  # customer text stays text
+    assert cells["A-3"]["Validation"].startswith("Error F4: Quantity 'abc' is not a number")
+    fines = values(book, "Fines")
+    assert fines[1][:5] == ["A-1-order-cancellation", "A-1", "P1", "Order cancellation", 2.0]
+    table = zipfile.ZipFile(book).read("xl/tables/table1.xml").decode()
+    assert 'ref="A1:U4"' in table and 'name="Explanation"' in table and 'tableColumns count="21"' in table
+
+
+def test_openpyxl_and_libreoffice_open_the_result(book: Path, tmp_path: Path):
+    assert recalc(str(book)).exit_code == 0
+    with warnings.catch_warnings():  # openpyxl warns that it would drop the 2010 data bar it cannot model
+        warnings.simplefilter("ignore", UserWarning)
+        ws = openpyxl.load_workbook(book, keep_vba=True, data_only=True)["Orders"]
+    assert [c.value for c in ws[1]][13:15] == ["Validation", "Status"] and ws["O2"].value == "Cancelled"
+    if shutil.which("soffice") is None and os.environ.get("WISHXL_REQUIRE_LIBREOFFICE") != "1":
+        pytest.skip("LibreOffice is not installed")
+    profile = tmp_path / "profile"
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "xlsx",
+                    "--outdir", str(tmp_path / "lo"), str(book)], check=True, capture_output=True, timeout=180)
+    converted = tmp_path / "lo" / "shop.xlsx"
+    assert values(converted, "Orders")[1][14] == "Cancelled"
+    assert values(converted, "Fines")[1][0] == "A-1-order-cancellation"
+
+
+def test_a_workbook_open_in_excel_is_refused(book: Path):
+    (book.parent / ("~$" + book.name)).write_text("owner")
+    before = book.read_bytes()
+    result = recalc(str(book))
+    assert result.exit_code == 3
+    assert f"{book}: open in Excel (lock file ~${book.name}); close it and run again" in result.stderr
+    assert book.read_bytes() == before
+
+
+def test_a_workbook_another_recalculation_is_writing_is_refused(book: Path):
+    (book.parent / f".{book.name}.wishxl.lock").write_text(str(os.getpid()))
+    result = recalc(str(book))
+    assert result.exit_code == 3 and "another recalculation is writing it" in result.stderr
+
+
+def test_a_stale_lock_of_a_dead_process_is_taken_over(book: Path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (book.parent / f".{book.name}.wishxl.lock").write_text(dead.stdout.strip())
+    assert recalc(str(book)).exit_code == 0
+
+
+def test_backup_keeps_the_previous_version(book: Path):
+    before = book.read_bytes()
+    assert recalc(str(book), "--backup").exit_code == 0
+    assert (book.parent / "shop.bak.xlsm").read_bytes() == before
+
+
+def bad_files(tmp: Path) -> list[tuple[str, Path, str]]:
+    good = build(tmp / "good.xlsm")
+    cases = []
+    p = tmp / "text.xlsx"
+    p.write_text("Order ID,Quantity\n")
+    cases.append(("not a zip", p, "not a readable .xlsx/.xlsm (broken or truncated zip"))
+    p = tmp / "truncated.xlsm"
+    p.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    cases.append(("truncated", p, "not a readable .xlsx/.xlsm (broken or truncated zip"))
+    p = tmp / "old.xlsx"
+    p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    cases.append((".xls", p, "an .xls (Excel 97-2003) or password-protected workbook"))
+    p = tmp / "bomb.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            z.writestr(info.filename, src.read(info))
+        z.writestr("xl/media/huge.bin", b"\0" * (40 << 20))
+    cases.append(("zip bomb", p, "part xl/media/huge.bin inflates to 41,943,040 bytes"))
+    p = tmp / "entities.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/workbook.xml":
+                data = data.replace(b"?>", b'?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>', 1)
+            z.writestr(info, data)
+    cases.append(("entity bomb", p, "part xl/workbook.xml declares a DTD or entities: refused"))
+    p = tmp / "nosheet.xlsx"
+    wb = xlsxwriter.Workbook(str(p))
+    wb.add_worksheet("Sheet1").write("A1", "x")
+    wb.close()
+    cases.append(("no Orders sheet", p, "no sheet named Orders (sheets: Sheet1)"))
+    p = tmp / "noid.xlsx"
+    wb = xlsxwriter.Workbook(str(p))
+    wb.add_worksheet("Orders").write_row(0, 0, ["SKU", "Quantity"])
+    wb.close()
+    cases.append(("no Order ID header", p, "sheet Orders has no Order ID column (headers in row 1: SKU, Quantity)"))
+    p = tmp / "twice.xlsx"
+    wb = xlsxwriter.Workbook(str(p))
+    wb.add_worksheet("Orders").write_row(0, 0, ["Order ID", "Quantity", "quantity"])
+    wb.close()
+    cases.append(("duplicate header", p, "sheet Orders: header 'quantity' appears twice (columns B and C)"))
+    p = tmp / "merged.xlsx"
+    wb = xlsxwriter.Workbook(str(p))
+    ws = wb.add_worksheet("Orders")
+    ws.write_row(0, 0, ["Order ID", "Quantity"])
+    ws.merge_range("A3:B3", "note")
+    wb.close()
+    cases.append(("merged cells", p, "sheet Orders has merged cells A3:B3 in the orders table; unmerge them"))
+    return cases
+
+
+def test_bad_files_get_one_clear_message_and_the_batch_goes_on(tmp_path: Path):
+    cases = bad_files(tmp_path)
+    good = build(tmp_path / "shop.xlsm")
+    result = recalc(*(str(p) for _, p, _ in cases), str(good))
+    assert result.exit_code == 3
+    for what, path, message in cases:
+        assert f"{path}: {message}" in result.stderr, what
+    assert values(good, "Orders")[0][-1] == "Explanation"  # the good one was done
+
+
+def test_an_excel_error_value_is_reported_on_its_row(tmp_path: Path):
+    path = tmp_path / "errors.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Orders")
+    ws.write_row(0, 0, ["Order ID", "Released At", "SKU", "Quantity", "Price", "Country"])
+    ws.write_row(1, 0, ["E-1", "2018-11-19 09:00", "S1"])
+    ws.write_formula(1, 3, "=1/0", None, "#DIV/0!")
+    ws.write_row(1, 4, [10, "US"])
+    wb.close()
+    assert recalc(str(path)).exit_code == 0
+    row = dict(zip(*values(path, "Orders")[:2]))
+    assert row["Validation"].splitlines()[0] == "Error D2: Quantity holds the Excel error #DIV/0!"
+
+
+def test_a_kill_at_any_moment_leaves_the_workbook_whole(book: Path, tmp_path: Path):
+    """SIGKILL a recalculation at random moments: the file is always the old one or the new one."""
+    original = book.read_bytes()
+    done = tmp_path / "done.xlsm"
+    shutil.copy(book, done)
+    assert recalc(str(done)).exit_code == 0
+    finished = done.read_bytes()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    command = [sys.executable, "-m", "addin", "recalc", str(book), "--as-of", AS_OF]
+    seen = set()
+    for delay in [0.2, 0.5, 0.8, 1.0, 1.1, 1.2, 1.3, 1.4, 1.6, 1.8, 2.2, 3.0]:
+        book.write_bytes(original)
+        proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        data = book.read_bytes()
+        assert data in (original, finished), f"damaged after a kill at {delay}s"
+        seen.add(data == finished)
+        zipfile.ZipFile(book).testzip()
+    assert seen == {False, True}, "the kills should fall both before and after the new file is in place"
+    assert zlib.crc32(original) != zlib.crc32(finished)
+    assert recalc(str(book)).exit_code == 0  # the lock and temporary file a kill leaves do not block the next run
+    assert not list(book.parent.glob(f".{book.name}.*.tmp"))
