@@ -23,7 +23,8 @@ from addin.domain.model import ERROR, OrderResult, RuleSet
 from addin.domain.present import fine_rows, issue_line, render
 from addin.io.cells import parse_datetime_text
 from addin.io.inplace import (
-    FINES_SHEET, LockedError, SheetRewriter, add_sheet, date_style, fines_sheet_xml, owned_columns, update_tables, workbook_lock,
+    FINES_SHEET, LockedError, SheetRewriter, add_sheet, date_style, fines_sheet_xml, mark_full_calculation,
+    owned_columns, update_tables, workbook_lock,
     write_package,
 )
 from addin.io.package import Package, PackageError
@@ -217,6 +218,10 @@ def recalc_in_place(
                 part, edits = add_sheet(pkg, FINES_SHEET)
                 replaced.update(edits)
                 new_parts[part] = ledger
+            wb_xml = replaced.get(pkg.workbook_part, pkg.read(pkg.workbook_part))
+            marked = mark_full_calculation(wb_xml)
+            if marked != wb_xml:
+                replaced[pkg.workbook_part] = marked
             if backup:
                 shutil.copy2(path, path.with_name(f"{path.stem}.bak{path.suffix}"))
             write_package(pkg, path, replaced, new_parts)

@@ -29,6 +29,7 @@ from typer.testing import CliRunner
 
 import xlwings
 from addin.cli import app
+from addin.io.inplace import mark_full_calculation
 
 AS_OF = "2018-11-21T09:00:00-08:00"
 HEADERS = ["Order ID", "Released At", "Order State", "SKU", "Product ID", "Quantity", "Price", "Shipping", "Country",
@@ -297,3 +298,14 @@ def test_a_kill_at_any_moment_leaves_the_workbook_whole(book: Path, tmp_path: Pa
     assert zlib.crc32(original) != zlib.crc32(finished)
     assert recalc(str(book)).exit_code == 0  # the lock and temporary file a kill leaves do not block the next run
     assert not list(book.parent.glob(f".{book.name}.*.tmp"))
+
+
+@pytest.mark.parametrize("before, after", [
+    (b'<workbook><calcPr calcId="191029"/></workbook>', b'<workbook><calcPr calcId="191029" fullCalcOnLoad="1"/></workbook>'),
+    (b'<x:workbook><x:sheets/></x:workbook>', b'<x:workbook><x:sheets/><x:calcPr fullCalcOnLoad="1"/></x:workbook>'),
+    (b'<workbook><calcPr calcId="1" fullCalcOnLoad="0"/></workbook>',
+     b'<workbook><calcPr calcId="1" fullCalcOnLoad="1"/></workbook>'),
+    (b'<workbook><calcPr fullCalcOnLoad="1"/></workbook>', b'<workbook><calcPr fullCalcOnLoad="1"/></workbook>'),
+])
+def test_the_workbook_is_marked_for_a_full_recalculation_when_excel_opens_it(before, after):
+    assert mark_full_calculation(before) == after

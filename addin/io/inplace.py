@@ -169,6 +169,24 @@ def add_sheet(pkg: Package, name: str) -> tuple[str, dict[str, bytes]]:
     return part, {rels_part: rels, wb_part: wb, "[Content_Types].xml": types}
 
 
+def mark_full_calculation(workbook_xml: bytes) -> bytes:
+    """workbook.xml with <calcPr fullCalcOnLoad="1">, so Excel recomputes the merchant's own formulas
+    (which may read the columns just rewritten) when it opens the file. Unchanged when already marked."""
+    m = re.search(rb"<((?:\w+:)?)calcPr\b([^>]*?)(/?)>", workbook_xml)
+    if m is None:
+        end = re.search(rb"</((?:\w+:)?)workbook>", workbook_xml)
+        if end is None:
+            return workbook_xml
+        tag = f'<{end.group(1).decode()}calcPr fullCalcOnLoad="1"/>'.encode()
+        return workbook_xml[:end.start()] + tag + workbook_xml[end.start():]
+    attrs = m.group(2)
+    if b'fullCalcOnLoad="1"' in attrs:
+        return workbook_xml
+    attrs = re.sub(rb'\sfullCalcOnLoad="[^"]*"', b"", attrs) + b' fullCalcOnLoad="1"'
+    return workbook_xml[:m.start()] + b"<" + m.group(1) + b"calcPr" + attrs + m.group(3) + b">" + \
+        workbook_xml[m.end():]
+
+
 def write_package(pkg: Package, target: Path, replaced: Mapping[str, Any], added: Mapping[str, bytes]) -> None:
     """Write the package to `target` atomically: replaced parts get new content (bytes or an iterable of
     chunks), added parts go at the end, every other part is copied with the same content, name and order."""
