@@ -100,6 +100,10 @@ class SheetRewriter:
         self.date_style = date_style
         self.header_style_from = header_style_from
         self.max_col = max(owned) if owned else 0
+        self.min_owned = min(owned) if owned else 1 << 30
+        self._cell_ref = re.compile(rb"<" + p + rb'c\b[^>]*?\sr="([A-Z]+)')
+        self._no_ref = re.compile(rb"<" + p + rb'c(?=[\s>/])(?![^>]*\sr=")')
+        self._columns: dict[bytes, int] = {}
 
     def chunks(self) -> Iterator[bytes]:
         """The new sheet part, in pieces (so a large sheet need not be built twice in memory)."""
@@ -120,11 +124,29 @@ class SheetRewriter:
         tail = set_dimension(xml[pos:], self.max_col) if first else xml[pos:]
         yield widen_autofilter(tail, self.max_col)
 
+    def _split(self, body: bytes) -> tuple[bytes, bytes]:
+        """The row's cells before the first owned column (kept as they are, unparsed) and the rest.
+
+        Only the cell tags' r attributes are looked at; a row with a cell that has no r
+        attribute (allowed, rare) is parsed whole.
+        """
+        if self._no_ref.search(body):
+            return b"", body
+        for c in self._cell_ref.finditer(body):
+            letters = c.group(1)
+            col = self._columns.get(letters)
+            if col is None:
+                col = self._columns[letters] = column_index(letters.decode())
+            if col >= self.min_owned:
+                return body[:c.start()], body[c.start():]
+        return body, b""
+
     def _row(self, m: re.Match[bytes], attrs: dict[bytes, bytes], number: int) -> bytes:
+        keep, rest = self._split(m.group(3) or b"")
         cells: dict[int, bytes] = {}
         styles: dict[int, str] = {}
         col = -1
-        for c in self.cell_re.finditer(m.group(3) or b""):
+        for c in self.cell_re.finditer(rest):
             cattrs = dict(_ATTR.findall(c.group(1)))
             ref = cattrs.get(b"r")
             col = column_index(re.match(rb"[A-Z]+", ref).group().decode()) if ref else col + 1
@@ -137,8 +159,10 @@ class SheetRewriter:
                                                                   .encode(), 1)
         header_style = None
         if self.header_style_from is not None and number == 1:
-            prev = cells.get(self.header_style_from)
-            hit = re.search(rb'\ss="(\d+)"', prev) if prev else None
+            ref = f' r="{column_letters(self.header_style_from)}1"'.encode()
+            at = keep.find(ref)
+            tag = keep[keep.rfind(b"<", 0, at):keep.find(b">", at)] if at >= 0 else b""
+            hit = re.search(rb'\ss="(\d+)"', tag)
             header_style = hit.group(1).decode() if hit else None
         for col, value in self.updates[number].items():
             if value is None or value == "":
@@ -148,7 +172,7 @@ class SheetRewriter:
                                   self.date_style).encode()
         start = re.sub(rb'\sspans="[^"]*"', b"", m.group(1))
         p = self.prefix.encode()
-        body = b"".join(cells[c] for c in sorted(cells))
+        body = keep + b"".join(cells[c] for c in sorted(cells))
         return b"<" + p + b"row" + start + b">" + body + b"</" + p + b"row>"
 
 

@@ -1,0 +1,55 @@
+"""The sheet rewriter: owned columns replaced, every other byte of the sheet part as it was."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from addin.io.sheetxml import SheetError, SheetRewriter
+
+HEAD = b'<?xml version="1.0"?><worksheet xmlns="m"><dimension ref="A1:B3"/><sheetData>'
+TAIL = b'</sheetData><autoFilter ref="A1:B3"/><mergeCells count="0"/></worksheet>'
+
+
+def rewrite(xml: bytes, updates, owned, date_style="7", header_from=None) -> bytes:
+    return b"".join(SheetRewriter(xml, updates, owned, date_style, header_from).chunks())
+
+
+def test_owned_cells_are_replaced_and_others_kept_byte_for_byte():
+    row2 = b'<row r="2" spans="1:3"><c r="A2" t="s"><v>3</v></c><c r="B2" s="4"><f>A2*2</f><v>6</v></c>' \
+           b'<c r="C2" s="9" t="inlineStr"><is><t>old</t></is></c></row>'
+    row3 = b'<row r="3"><c r="A3"><v>1</v></c></row>'
+    out = rewrite(HEAD + row2 + row3 + TAIL, {2: {2: "new", 3: datetime(2018, 11, 7, 17)}}, {2, 3})
+    assert out == (b'<?xml version="1.0"?><worksheet xmlns="m"><dimension ref="A1:D3"/><sheetData>'
+                   b'<row r="2"><c r="A2" t="s"><v>3</v></c><c r="B2" s="4"><f>A2*2</f><v>6</v></c>'
+                   b'<c r="C2" s="9" t="inlineStr"><is><t xml:space="preserve">new</t></is></c>'
+                   b'<c r="D2" s="7"><v>43411.708333333336</v></c></row>' + row3 +
+                   b'</sheetData><autoFilter ref="A1:D3"/><mergeCells count="0"/></worksheet>')
+
+
+def test_cells_and_rows_without_r_attributes_are_placed_by_position():
+    xml = HEAD + b'<row><c t="s"><v>0</v></c></row><row><c><v>1</v></c><c><v>9</v></c></row>' + TAIL
+    out = rewrite(xml, {2: {1: 5.5}}, {1})
+    assert b'<row><c r="A2"><v>1</v></c><c r="B2"><v>5.5</v></c></row>' in out
+    assert b'<row><c t="s"><v>0</v></c></row>' in out
+
+
+def test_a_namespace_prefix_is_kept():
+    xml = b'<x:worksheet xmlns:x="m"><x:sheetData><x:row r="1"><x:c r="A1" s="2" t="s"><x:v>0</x:v></x:c>' \
+          b'</x:row></x:sheetData></x:worksheet>'
+    out = rewrite(xml, {1: {1: "Status"}}, {1}, header_from=0)
+    assert out == (b'<x:worksheet xmlns:x="m"><x:sheetData><x:row r="1"><x:c r="A1" s="2" t="s"><x:v>0</x:v>'
+                   b'</x:c><x:c r="B1" s="2" t="inlineStr"><x:is><x:t xml:space="preserve">Status</x:t></x:is>'
+                   b'</x:c></x:row></x:sheetData></x:worksheet>')
+
+
+def test_text_that_looks_like_a_formula_or_holds_control_characters_stays_text():
+    out = rewrite(HEAD + b'<row r="2"/>' + TAIL, {2: {0: '=HYPERLINK("x")&<b>\x01_x0041_'}}, {0})
+    assert b'<is><t xml:space="preserve">=HYPERLINK("x")&amp;&lt;b&gt;_x0001__x005F_x0041_</t></is>' in out
+    assert b"<f>" not in out
+
+
+def test_a_sheet_with_a_dtd_is_refused():
+    with pytest.raises(SheetError, match="DTD or entities"):
+        rewrite(b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><worksheet/>', {}, {0})
