@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -115,54 +116,24 @@ def read_orders(path: str | Path, rules: RuleSet, language: str | None = None) -
         raise InputError(f"{path}: sheet {sheet} has no {rules.fields['order_id'].header} column "
                          f"(headers in row 1: {shown})")
     zones = rules.zones
-    labels = {n: d.label(language) for n, d in rules.fields.items()}
-    plans = [(name, col, CONVERTERS[rules.fields[name].type], rules.fields[name].values, rules.fields[name].synonyms)
-             for name, col in fields.items()]
-    values: dict[str, list[Any]] = {name: [] for name in fields}
     width = len(headers)
     rows: list[list[Any]] = []
     order_rows: list[int] = []
     order_index: list[int] = []
-    cell_issues: dict[int, list[Issue]] = {}
-    bad: dict[str, list[int]] = {}
     for r, raw in enumerate(grid[1:]):
         if len(raw) < width:
             raw = list(raw) + [None] * (width - len(raw))
         rows.append(raw)
-        if all(is_blank(v) for v in raw):
+        if set(raw) <= BLANKS and all(is_blank(v) for v in raw):
             continue
-        k = len(order_rows)
         order_rows.append(r + 2)
         order_index.append(r)
-        for name, col, convert, allowed, synonyms in plans:
-            value = raw[col]
-            err = excel_error(value)
-            try:
-                if err is not None:
-                    raise CellError("excel_error", err)
-                typed = convert(value, zones)
-            except CellError as e:
-                values[name].append(None)
-                bad.setdefault(name, []).append(k)
-                if e.kind == "excel_error":
-                    text = say("excel_error", language, label=labels[name], value=err)
-                else:
-                    text = say("bad_value", language, label=labels[name], value=value, kind=CATALOG[e.kind](language))
-                cell_issues.setdefault(k, []).append(Issue(ERROR, text, "cell", None, name))
-                continue
-            if synonyms is not None and typed is not None:
-                typed = synonyms.get(fold(typed), typed)
-            if allowed is not None and typed is not None:
-                canonical = allowed.get(fold(typed))
-                if canonical is None:
-                    bad.setdefault(name, []).append(k)  # reported here; rules on this field would only repeat it
-                    known = ", ".join(sorted(set(allowed.values())))
-                    cell_issues.setdefault(k, []).append(Issue(
-                        WARNING, say("unknown_value", language, label=labels[name], value=typed, known=known),
-                        "cell", None, name))
-                else:
-                    typed = canonical
-            values[name].append(typed)
+    cell_issues: dict[int, list[Issue]] = {}
+    bad: dict[str, list[int]] = {}
+    values: dict[str, list[Any]] = {}
+    for name, col in fields.items():
+        raw_values = [rows[i][col] for i in order_index]
+        values[name] = _convert_column(name, raw_values, rules, language, cell_issues, bad)
     n = len(order_rows)
     columns = {}
     for name, fdef in rules.fields.items():
@@ -177,6 +148,67 @@ def read_orders(path: str | Path, rules: RuleSet, language: str | None = None) -
         masks[name][ks] = True
     return OrdersTable(path, sheet, headers, fields, computed, rows, columns, order_rows, order_index, cell_issues,
                        masks, notes)
+
+
+BLANKS = frozenset({None, ""})
+_FAST_NUMBER = {float, int}
+
+
+def _convert_column(name: str, raw: list[Any], rules: RuleSet, language: str, issues: dict[int, list[Issue]],
+                    bad: dict[str, list[int]]) -> list[Any]:
+    """One field's cells as typed values; a cell that does not fit is None and an issue on its order.
+
+    Cells of the usual kind (a float in a number column, a datetime in a date column, a plain
+    string in a text column) take a fast path; any other goes through io/cells.py one by one.
+    """
+    fdef = rules.fields[name]
+    kind = fdef.type
+    if kind in ("number", "integer") and all(v.__class__ in _FAST_NUMBER or v is None or v == "" for v in raw):
+        typed = [None if v is None or v == "" else float(v) for v in raw]
+        if kind == "number" or all(v is None or v.is_integer() for v in typed):
+            return [v if v is None or kind == "number" else int(v) for v in typed]
+    elif kind == "datetime" and all(v.__class__ is datetime or v is None or v == "" for v in raw):
+        return [None if v is None or v == "" else v for v in raw]
+    elif kind == "text" and fdef.values is None and fdef.synonyms is None and \
+            all((v.__class__ is str and not v.startswith("#")) or v is None for v in raw):
+        return [(v.strip() or None) if v is not None else None for v in raw]
+    return _convert_cells(name, raw, rules, language, issues, bad)
+
+
+def _convert_cells(name: str, raw: list[Any], rules: RuleSet, language: str, issues: dict[int, list[Issue]],
+                   bad: dict[str, list[int]]) -> list[Any]:
+    fdef = rules.fields[name]
+    convert, allowed, synonyms, zones = CONVERTERS[fdef.type], fdef.values, fdef.synonyms, rules.zones
+    label = fdef.label(language)
+    out: list[Any] = []
+    for k, value in enumerate(raw):
+        err = excel_error(value)
+        try:
+            if err is not None:
+                raise CellError("excel_error", err)
+            typed = convert(value, zones)
+        except CellError as e:
+            out.append(None)
+            bad.setdefault(name, []).append(k)
+            if e.kind == "excel_error":
+                text = say("excel_error", language, label=label, value=err)
+            else:
+                text = say("bad_value", language, label=label, value=value, kind=CATALOG[e.kind](language))
+            issues.setdefault(k, []).append(Issue(ERROR, text, "cell", None, name))
+            continue
+        if synonyms is not None and typed is not None:
+            typed = synonyms.get(fold(typed), typed)
+        if allowed is not None and typed is not None:
+            canonical = allowed.get(fold(typed))
+            if canonical is None:
+                bad.setdefault(name, []).append(k)  # reported here; rules on this field would only repeat it
+                known = ", ".join(sorted(set(allowed.values())))
+                issues.setdefault(k, []).append(Issue(
+                    WARNING, say("unknown_value", language, label=label, value=typed, known=known), "cell", None, name))
+            else:
+                typed = canonical
+        out.append(typed)
+    return out
 
 
 def read_inventory(path: str | Path, *, required: bool = True) -> dict[str, float] | None:
