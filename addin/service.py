@@ -29,7 +29,7 @@ from addin.io.inplace import (
 )
 from addin.io.package import Package, PackageError
 from addin.io.sheetxml import SheetError
-from addin.io.reader import EXCEL_SUFFIXES, ORDERS_SHEET, InputError, OrdersTable, read_inventory, read_orders
+from addin.io.reader import EXCEL_SUFFIXES, INVENTORY_SHEET, ORDERS_SHEET, InputError, OrdersTable, read_inventory, read_orders
 from addin.io.writer import write_results
 
 Progress = Callable[[int], None]
@@ -190,7 +190,10 @@ def recalc_in_place(
                 names = ", ".join(s.name for s in pkg.sheets())
                 raise InputError(f"{path}: no sheet named {ORDERS_SHEET} (sheets: {names})")
             table = read_orders(path, rules, language)
-            inventory = read_inventory(inventory_path) if inventory_path else read_inventory(path, required=False)
+            if inventory_path:
+                inventory = read_inventory(inventory_path)
+            else:
+                inventory = read_inventory(path) if pkg.sheet(INVENTORY_SHEET) is not None else None
             batch = BatchEngine(rules).evaluate(Batch.from_table(table), as_of, inventory, language)
             results = batch.results()
             views = [batch.row(k) for k in range(table.n)]

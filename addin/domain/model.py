@@ -8,7 +8,7 @@ line it came from, so every computed value can say which rule produced it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -226,6 +226,9 @@ class RuleSet:
     workflow: Workflow
     policies: tuple[Policy, ...]
     directory: str = "rules"
+    # Words that depend only on the rules and the language (an explanation's status line, a risk's
+    # sentence), made once per rule set instead of once per order.
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def zones(self) -> Zones:

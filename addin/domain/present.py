@@ -157,25 +157,44 @@ def explain(order: Mapping[str, Any], result: OrderResult, rules: RuleSet, langu
             continue  # a cell that could not be read: no rule behind it, the Validation column says it all
         severity = CATALOG[issue.severity if issue.severity in CATALOG else "warning"](language)
         lines.append(say("x_issue", language, severity=severity, rule=issue.rule_id, ref=issue.ref or "-"))
-    states = rules.workflow.states
-    label = states[result.status].label(language) if result.status in states else result.status
-    start = states[result.start_state].label(language) if result.start_state in states else result.start_state
-    why = f"{rules.fields['order_state'].label(language) if 'order_state' in rules.fields else 'Order State'} " \
-          f"{order.get('order_state')} [{rules.workflow.wish_states_ref}]" if order.get("order_state") else \
-          f"initial [{rules.workflow.wish_states_ref}]"
-    path = [say("x_status_start", language, state=start, why=why)]
-    path += [f"{e.label(language)} [{e.rule.id} {e.rule.ref}]" for e in result.status_events]
-    lines.append(say("x_status", language, status=label, path=" → ".join(path)))
-    ship = rules.workflow.ship_by
+    lines.append(_status_line(rules, language, result.status, result.start_state,
+                              tuple(e.rule.id for e in result.status_events), order.get("order_state")))
     if result.ship_by is not None:
-        start_label = rules.fields[ship.start_field].label(language) if ship.start_field in rules.fields else ""
-        lines.append(say("x_ship_by", language, start=start_label, hours=_number(ship.hours), rule=ship.rule.id,
-                         ref=ship.rule.ref))
+        lines.append(_ship_by_line(rules, language))
     for fine in result.fines:
         lines.append(_explain_fine(fine, order, rules, language, context))
     for risk in result.risks:
         lines.append(_explain_risk(risk, order, rules, language, context))
     return " | ".join(lines)  # one line: the cell stays one row high and reads in the formula bar
+
+
+def _status_line(rules: RuleSet, language: str, status: str, start_state: str, events: tuple[str, ...],
+                 order_state: Any) -> str:
+    key = ("status", language, status, start_state, events, order_state)
+    line = rules.memo.get(key)
+    if line is None:
+        states = rules.workflow.states
+        label = states[status].label(language) if status in states else status
+        start = states[start_state].label(language) if start_state in states else start_state
+        state_label = rules.fields["order_state"].label(language) if "order_state" in rules.fields else "Order State"
+        ref = rules.workflow.wish_states_ref
+        why = f"{state_label} {order_state} [{ref}]" if order_state else f"initial [{ref}]"
+        by_id = {e.rule.id: e for e in rules.workflow.events}
+        path = [say("x_status_start", language, state=start, why=why)]
+        path += [f"{by_id[e].label(language)} [{e} {by_id[e].rule.ref}]" for e in events]
+        line = rules.memo[key] = say("x_status", language, status=label, path=" → ".join(path))
+    return line
+
+
+def _ship_by_line(rules: RuleSet, language: str) -> str:
+    key = ("ship_by", language)
+    line = rules.memo.get(key)
+    if line is None:
+        ship = rules.workflow.ship_by
+        start_label = rules.fields[ship.start_field].label(language) if ship.start_field in rules.fields else ""
+        line = rules.memo[key] = say("x_ship_by", language, start=start_label, hours=_number(ship.hours),
+                                     rule=ship.rule.id, ref=ship.rule.ref)
+    return line
 
 
 def _explain_fine(fine: Fine, order: Mapping[str, Any], rules: RuleSet, language: str,
@@ -203,9 +222,18 @@ def _risk_text(risk: AtRisk, order: Mapping[str, Any], rules: RuleSet, language:
                context: Mapping[str, Any]) -> str:
     if risk.policy.risk is None:
         return ""
+    message = risk.policy.risk.message
     amount, _ = compute_amount(risk.policy.amount, order)
+    key = None
+    if message.names <= {"amount"}:  # the same sentence for every order at risk: make it once
+        key = ("risk", language, risk.policy.rule.id, amount)
+        if key in rules.memo:
+            return rules.memo[key]
     values = context.with_values(deadline=clock(risk.deadline, rules), amount=f"{amount:.2f}")  # type: ignore[attr-defined]
-    return risk.policy.risk.message.render(language, values)
+    text = message.render(language, values)
+    if key is not None:
+        rules.memo[key] = text
+    return text
 
 
 def _explain_risk(risk: AtRisk, order: Mapping[str, Any], rules: RuleSet, language: str,

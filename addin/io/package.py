@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import posixpath
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,11 +62,9 @@ class Package:
                                "save it as .xlsx or .xlsm without a password")
         try:
             self.zip = zipfile.ZipFile(self.path)
-            bad = self.zip.testzip()
         except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
             raise PackageError(f"{self.path}: not a readable .xlsx/.xlsm (broken or truncated zip: {e})") from None
-        if bad is not None:
-            raise PackageError(f"{self.path}: part {bad} is damaged (CRC error)")
+        # Parts are checked against their CRC as they are read (zipfile raises then), not all up front.
         self.infos = {info.filename: info for info in self.zip.infolist()}
         total = 0
         for info in self.infos.values():
@@ -92,6 +91,8 @@ class Package:
             return self.zip.read(name)
         except KeyError:
             raise PackageError(f"{self.path}: part {name} is missing") from None
+        except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as e:
+            raise PackageError(f"{self.path}: part {name} is damaged ({e})") from None
 
     def xml(self, name: str) -> Element:
         """A small XML part, parsed safely (no DTDs, no entities)."""
