@@ -135,22 +135,26 @@ def _typed_row(raw: list[Any], k: int, table: OrdersTable, rules: RuleSet) -> li
     return row
 
 
+def _tally(report: RecalcReport, table: OrdersTable, order: Any, result: OrderResult, language: str) -> None:
+    """Add one order's issues and fines to a report."""
+    if result.issues:
+        if any(i.severity == ERROR for i in result.issues):
+            report.with_errors += 1
+        else:
+            report.with_warnings += 1
+        for issue in result.issues:
+            where = table.where(order, issue.field)
+            report.problems.append(f"{where} order {order.get('order_id') or '?'}: {issue_line(issue, language)}")
+    report.fines += len(result.fines)
+    report.fines_total += result.fines_total
+
+
 def summarize(table: OrdersTable, views: list[Any], results: list[OrderResult], rules: RuleSet, language: str,
               now: datetime) -> RecalcReport:
     report = RecalcReport(str(table.path), None, orders=len(results), notes=list(table.notes))
     nearest = None
     for order, result in zip(views, results):
-        if result.issues:
-            if any(i.severity == ERROR for i in result.issues):
-                report.with_errors += 1
-            else:
-                report.with_warnings += 1
-            for issue in result.issues:
-                where = table.where(order, issue.field)
-                line = issue_line(issue, language)
-                report.problems.append(f"{where} order {order.get('order_id') or '?'}: {line}")
-        report.fines += len(result.fines)
-        report.fines_total += result.fines_total
+        _tally(report, table, order, result, language)
         for fine in result.fines:
             if fine.appealable and fine.appeal_deadline is not None and fine.appeal_deadline >= now:
                 report.open_appeals += 1
@@ -189,21 +193,18 @@ def recalc_in_place(
             if sheet is None:
                 names = ", ".join(s.name for s in pkg.sheets())
                 raise InputError(f"{path}: no sheet named {ORDERS_SHEET} (sheets: {names})")
-            table = read_orders(path, rules, language)
+            table = read_orders(path, rules, language, keep_rows=False)
             if inventory_path:
                 inventory = read_inventory(inventory_path)
             else:
                 inventory = read_inventory(path) if pkg.sheet(INVENTORY_SHEET) is not None else None
             batch = BatchEngine(rules).evaluate(Batch.from_table(table), as_of, inventory, language)
-            results = batch.results()
-            views = [batch.row(k) for k in range(table.n)]
-            report = summarize(table, views, results, rules, language, as_of)
-            report.output = str(path)
+            report = RecalcReport(str(table.path), str(path), orders=table.n, notes=list(table.notes))
             where, added = owned_columns(table.headers, table.computed)
-            updates: dict[int, dict[int, Any]] = {1: {col: name for col, name in added}} if added else {}
-            for k in range(table.n):
-                cells = render(views[k], results[k], rules, language, lambda f, o=views[k]: table.cell(o, f))
-                updates[table.order_rows[k]] = {where[name]: value for name, value in cells.items()}
+            updates = _LazyRows(table, batch, rules, language, where, report)
+            if added:
+                updates.fixed[1] = {col: name for col, name in added}
+            ledger_rows = [row for k in batch.fined_rows() for row in fine_rows(batch.result(k), rules, language)]
             style, new_styles = date_style(pkg)
             last_header = min(where.values()) - 1 if added else None
             rewriter = SheetRewriter(pkg.read(sheet.part), updates, set(where.values()), style, last_header)
@@ -212,7 +213,7 @@ def recalc_in_place(
                 replaced[next(t for k, t in pkg.rels(pkg.workbook_part).values() if k == "styles")] = new_styles
             if added:
                 replaced.update(update_tables(pkg, sheet.part, 1, added, max(where.values())))
-            ledger = fines_sheet_xml([row for r in results for row in fine_rows(r, rules, language)], style)
+            ledger = fines_sheet_xml(ledger_rows, style)
             new_parts: dict[str, bytes] = {}
             existing = pkg.sheet(FINES_SHEET)
             if existing is not None:
@@ -228,7 +229,40 @@ def recalc_in_place(
             if backup:
                 shutil.copy2(path, path.with_name(f"{path.stem}.bak{path.suffix}"))
             write_package(pkg, path, replaced, new_parts)
+    updates.finish(as_of)
     return report
+
+
+class _LazyRows:
+    """The computed cells of each order row, made when the sheet writer reaches the row (so a
+    million rows are never held at once), adding each order to the report as it goes."""
+
+    def __init__(self, table: OrdersTable, batch: Any, rules: RuleSet, language: str, where: dict[str, int],
+                 report: RecalcReport):
+        self.table, self.batch, self.rules, self.language, self.where = table, batch, rules, language, where
+        self.report = report
+        self.row_of = {number: k for k, number in enumerate(table.order_rows)}
+        self.fixed: dict[int, dict[int, Any]] = {}
+        self.nearest: datetime | None = None
+
+    def get(self, number: int) -> dict[int, Any] | None:
+        if number in self.fixed:
+            return self.fixed[number]
+        k = self.row_of.get(number)
+        if k is None:
+            return None
+        order, result = self.batch.row(k), self.batch.result(k)
+        _tally(self.report, self.table, order, result, self.language)
+        for fine in result.fines:
+            if fine.appealable and fine.appeal_deadline is not None and fine.appeal_deadline >= order["now"]:
+                self.report.open_appeals += 1
+                self.nearest = fine.appeal_deadline if self.nearest is None else min(self.nearest, fine.appeal_deadline)
+        cells = render(order, result, self.rules, self.language, lambda f: self.table.cell(order, f))
+        return {self.where[name]: value for name, value in cells.items()}
+
+    def finish(self, now: datetime) -> None:
+        self.report.fines_total = round(self.report.fines_total, 2)
+        self.report.nearest_appeal = self.rules.zones.to_workbook(self.nearest) if self.nearest else None
 
 
 @dataclass

@@ -79,6 +79,13 @@ class BatchResult:
     def row(self, i: int) -> RowView:
         return RowView(self.cols, i, self.batch.rows[i] if self.batch.rows else i + 2)
 
+    def fined_rows(self) -> list[int]:
+        """The orders with at least one fine, in order."""
+        fined = np.zeros(self.n, dtype=bool)
+        for pc in self.policies:
+            fined |= pc.fined
+        return np.flatnonzero(fined).tolist()
+
     def results(self) -> list[OrderResult]:
         return [self.result(i) for i in range(self.n)]
 

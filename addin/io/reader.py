@@ -102,8 +102,12 @@ class OrdersTable:
         return f"{column_letter(self.fields[field_name])}{order['_row']}"
 
 
-def read_orders(path: str | Path, rules: RuleSet, language: str | None = None) -> OrdersTable:
-    """Read the Orders table of a workbook or CSV; raise InputError for a file that cannot be used."""
+def read_orders(path: str | Path, rules: RuleSet, language: str | None = None, *, keep_rows: bool = True) -> OrdersTable:
+    """Read the Orders table of a workbook or CSV; raise InputError for a file that cannot be used.
+
+    keep_rows=False drops the raw cells once the orders are typed (an in-place update does not
+    write them again), which halves the memory a large sheet needs.
+    """
     path = Path(path)
     language = language or rules.language
     grid, sheet = _read_grid(path, ORDERS_SHEET)
@@ -134,6 +138,8 @@ def read_orders(path: str | Path, rules: RuleSet, language: str | None = None) -
     for name, col in fields.items():
         raw_values = [rows[i][col] for i in order_index]
         values[name] = _convert_column(name, raw_values, rules, language, cell_issues, bad)
+    if not keep_rows:
+        rows, grid = [], None
     n = len(order_rows)
     columns = {}
     for name, fdef in rules.fields.items():

@@ -78,7 +78,8 @@ _ATTR = re.compile(rb'\s([\w:]+)="([^"]*)"')
 class SheetRewriter:
     """Replace the cells of `owned` columns on the rows given in `updates`.
 
-    updates: sheet row number (1-based) -> {column index (0-based) -> value}; a None
+    updates: sheet row number (1-based) -> {column index (0-based) -> value}, read once per
+    row with .get (so a caller can compute each row's values only when it is written); a None
     value leaves the cell empty. Cells of owned columns on those rows that have no new
     value are removed; every other cell, row and element is copied as it was.
     """
@@ -113,13 +114,14 @@ class SheetRewriter:
             attrs = dict(_ATTR.findall(m.group(1)))
             number = int(attrs.get(b"r", next_row))
             next_row = number + 1
-            if number not in self.updates:
+            values = self.updates.get(number)
+            if values is None:
                 continue
             piece = xml[pos:m.start()]
             if first:  # the <dimension> sits before the first row
                 piece, first = set_dimension(piece, self.max_col), False
             yield piece
-            yield self._row(m, attrs, number)
+            yield self._row(m, attrs, number, values)
             pos = m.end()
         tail = set_dimension(xml[pos:], self.max_col) if first else xml[pos:]
         yield widen_autofilter(tail, self.max_col)
@@ -141,7 +143,7 @@ class SheetRewriter:
                 return body[:c.start()], body[c.start():]
         return body, b""
 
-    def _row(self, m: re.Match[bytes], attrs: dict[bytes, bytes], number: int) -> bytes:
+    def _row(self, m: re.Match[bytes], attrs: dict[bytes, bytes], number: int, values: Mapping[int, Any]) -> bytes:
         keep, rest = self._split(m.group(3) or b"")
         cells: dict[int, bytes] = {}
         styles: dict[int, str] = {}
@@ -164,7 +166,7 @@ class SheetRewriter:
             tag = keep[keep.rfind(b"<", 0, at):keep.find(b">", at)] if at >= 0 else b""
             hit = re.search(rb'\ss="(\d+)"', tag)
             header_style = hit.group(1).decode() if hit else None
-        for col, value in self.updates[number].items():
+        for col, value in values.items():
             if value is None or value == "":
                 continue
             style = styles.get(col, header_style if number == 1 else None)
