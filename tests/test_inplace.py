@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -127,6 +128,23 @@ def test_only_the_parts_the_program_owns_change(book: Path):
         assert before[kept] == after[kept], kept
     with zipfile.ZipFile(book) as z:
         assert [i.filename for i in z.infolist()][:len(before)] == list(before)  # same parts, same order
+
+
+def test_inside_the_orders_sheet_only_the_cells_change(book: Path):
+    """Validation, conditional formats (with their Excel 2010 extension), the comment's and button's
+    drawings, panes and the table part link stay as they were, byte for byte, in the rewritten part."""
+    def pieces(path: Path) -> list[bytes]:
+        xml = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
+        found = [re.search(rb"<sheetViews>.*?</sheetViews>", xml, re.S)]
+        found += [re.search(rb"</sheetData>(.*)</worksheet>", xml, re.S)]
+        return [m.group(0) for m in found if m]
+
+    before = pieces(book)
+    assert recalc(str(book)).exit_code == 0
+    after = pieces(book)
+    assert b"<extLst>" in before[1] and b"dataValidations" in before[1] and b"legacyDrawing" in before[1]
+    assert after[0] == before[0]
+    assert after[1] == before[1]
 
 
 def test_a_second_run_changes_nothing_and_is_byte_identical(book: Path, tmp_path: Path):
