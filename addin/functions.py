@@ -1,0 +1,116 @@
+"""What the workbook's cell functions compute, as plain Python (no Excel needed to call or test them).
+
+The xlwings UDFs (addin/xl/udfs.py) only convert Excel's arguments and call these; the
+headless recalculation calls them too, for cells whose formulas use the add-in's functions.
+Datetimes in and out are naive wall-clock times of the workbook zone, as cells hold them.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from addin.config.loader import load_ruleset
+from addin.domain.batch import Batch, BatchEngine
+from addin.domain.calendar import add_business_days
+from addin.domain.columns import FIELD_TYPES, column, instants_column
+from addin.domain.model import RuleSet
+from addin.domain.policies import appeal_deadline as policy_deadline
+from addin.domain.policies import find_window
+from addin.domain.present import render
+from addin.domain.messages import say
+from addin.io.cells import CONVERTERS
+from addin.io.reader import fold
+
+
+@functools.lru_cache(maxsize=8)
+def rules_for(rules_dir: str | None = None, language: str | None = None, workbook_zone: str | None = None) -> RuleSet:
+    """The rule set, loaded once per process (a cell function is called many times)."""
+    return load_ruleset(rules_dir, language=language, workbook_zone=workbook_zone)
+
+
+def workday(start: datetime, days: int, rules: RuleSet) -> datetime:
+    """WORKDAY.INTL on the rules' business-day calendar, in the policy zone, keeping the clock time."""
+    zones = rules.zones
+    out = add_business_days(zones.from_workbook(start), int(days), rules.calendar.calendar, zones.policy)
+    return zones.to_workbook(out)
+
+
+def ship_by(released_at: datetime, rules: RuleSet) -> datetime:
+    from datetime import timedelta
+
+    zones = rules.zones
+    return zones.to_workbook(zones.from_workbook(released_at) + timedelta(hours=rules.workflow.ship_by.hours))
+
+
+def appeal_deadline(generated_at: datetime, policy_id: str | None, rules: RuleSet) -> datetime | None:
+    """When a fine of `policy_id` (default: the order-cancellation fine) generated then must be appealed."""
+    wanted = policy_id or "order-cancellation"
+    policy = next((p for p in rules.policies if p.rule.id == wanted or fold(p.name(rules.language)) == fold(wanted)),
+                  None)
+    if policy is None:
+        known = ", ".join(p.rule.id for p in rules.policies)
+        raise ValueError(f"unknown policy {wanted!r} (one of: {known})")
+    zones = rules.zones
+    generated = zones.from_workbook(generated_at)
+    window = find_window(policy, generated)
+    if window is None:
+        return None
+    deadline = policy_deadline(window, generated, rules.calendar.calendar, zones)
+    return zones.to_workbook(deadline) if deadline is not None else None
+
+
+def next_status(status: str, event: str, rules: RuleSet, language: str | None = None) -> str:
+    """The status an order takes when `event` happens (ids or labels, in either language); ValueError if refused."""
+    language = language or rules.language
+    workflow = rules.workflow
+    state = _find(status, {s.id: [s.label.en, s.label.zh] for s in workflow.states.values()})
+    event_id = _find(event, {e.rule.id: [e.label.en, e.label.zh] for e in workflow.events})
+    if state is None:
+        raise ValueError(f"unknown status {status!r}")
+    chosen = next((e for e in workflow.events if e.rule.id == event_id), None)
+    if chosen is None or not chosen.allowed_from(state):
+        label = chosen.label(language) if chosen else event
+        raise ValueError(say("not_allowed", language, event=label, state=workflow.states[state].label(language)))
+    return workflow.states[chosen.target].label(language)  # the table only: a cell has no order to test guards on
+
+
+def _find(text: str, names: dict[str, list[str]]) -> str | None:
+    key = fold(text)
+    for ident, labels in names.items():
+        if key in (fold(ident), *(fold(label) for label in labels)):
+            return ident
+    return None
+
+
+def evaluate_table(headers: Sequence[Any], rows: Sequence[Sequence[Any]], rules: RuleSet,
+                   now: datetime | None = None) -> list[dict[str, Any]]:
+    """The computed columns for a table of orders given as cells (header row + rows), one dict per row."""
+    from addin.io.reader import BLANKS, _convert_column, _match_headers  # the reader's own header rules
+
+    now_utc = rules.zones.from_workbook(now) if now is not None else datetime.now(timezone.utc)
+    fields, _, _ = _match_headers("table", "Orders", list(headers), rules)  # type: ignore[arg-type]
+    keep = [i for i, r in enumerate(rows) if not set(r) <= BLANKS]
+    issues: dict[int, list] = {}
+    bad: dict[str, list[int]] = {}
+    columns = {}
+    for name, fdef in rules.fields.items():
+        col = fields.get(name)
+        raw = [rows[i][col] if col is not None and col < len(rows[i]) else None for i in keep]
+        values = _convert_column(name, raw, rules, rules.language, issues, bad) if col is not None else raw
+        columns[name] = instants_column(values, rules.zones.workbook) if fdef.type == "datetime" \
+            else column(values, FIELD_TYPES[fdef.type])
+    import numpy as np
+
+    masks = {n: np.isin(np.arange(len(keep)), ks) for n, ks in bad.items()}
+    batch = Batch(columns, len(keep), issues, masks, [i + 2 for i in keep])
+    result = BatchEngine(rules).evaluate(batch, now_utc)
+    out: list[dict[str, Any]] = [{} for _ in rows]
+    for k, i in enumerate(keep):
+        out[i] = render(result.row(k), result.result(k), rules)
+    return out
+
+
+__all__ = ["rules_for", "workday", "ship_by", "appeal_deadline", "next_status", "evaluate_table", "CONVERTERS"]
