@@ -8,6 +8,8 @@ Datetimes in and out are naive wall-clock times of the workbook zone, as cells h
 from __future__ import annotations
 
 import functools
+import re
+from xml.sax.saxutils import unescape
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -113,4 +115,53 @@ def evaluate_table(headers: Sequence[Any], rows: Sequence[Sequence[Any]], rules:
     return out
 
 
-__all__ = ["rules_for", "workday", "ship_by", "appeal_deadline", "next_status", "evaluate_table", "CONVERTERS"]
+_CALL = re.compile(r"^\s*=?\s*(WISH_[A-Z_]+)\s*\((.*)\)\s*$", re.I | re.S)
+_ARG = re.compile(r'\s*(?:"((?:[^"]|"")*)"|(\$?[A-Za-z]{1,3}\$?\d+)|([-+]?\d+(?:\.\d+)?))\s*(?:,|$)')
+UNSUPPORTED = object()
+
+
+def evaluate_formula(formula: str, cell: Any, rules: RuleSet) -> Any:
+    """The value of a formula that is one call of an add-in function, e.g. `WISH_WORKDAY(B2,3)`.
+
+    `cell(ref)` gives a referenced cell's value (or UNSUPPORTED). Returns None for any other formula
+    (nesting, ranges, other functions: left to Excel, which recalculates on open) or when an argument
+    is blank; a user error (unknown policy, refused transition) comes back as its message, as the
+    cell function shows it.
+    """
+    m = _CALL.match(unescape(formula, {"&quot;": "\"", "&apos;": "'"}))
+    if m is None:
+        return None
+    name, body, args, pos = m.group(1).upper(), m.group(2), [], 0
+    while pos < len(body):
+        a = _ARG.match(body, pos)
+        if a is None or a.end() == pos:
+            return None
+        text, ref, number = a.groups()
+        if ref is not None:
+            value = cell(ref.replace("$", "").upper())
+            if value is UNSUPPORTED:
+                return None
+        elif number is not None:
+            value = float(number)
+        else:
+            value = text.replace('""', '"')
+        args.append(value)
+        pos = a.end()
+    calls = {
+        "WISH_WORKDAY": lambda start, days: workday(start, int(days), rules),
+        "WISH_SHIP_BY": lambda released: ship_by(released, rules),
+        "WISH_APPEAL_DEADLINE": lambda generated, policy=None: appeal_deadline(generated, policy, rules),
+        "WISH_NEXT_STATUS": lambda status, event: next_status(status, event, rules),
+    }
+    fn = calls.get(name)
+    if fn is None or any(a is None for a in args):
+        return None
+    try:
+        return fn(*args)
+    except ValueError as e:
+        return str(e)
+    except TypeError:
+        return None
+
+
+__all__ = ["evaluate_formula", "UNSUPPORTED", "rules_for", "workday", "ship_by", "appeal_deadline", "next_status", "evaluate_table", "CONVERTERS"]

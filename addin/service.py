@@ -207,7 +207,8 @@ def recalc_in_place(
             ledger_rows = [row for k in batch.fined_rows() for row in fine_rows(batch.result(k), rules, language)]
             style, new_styles = date_style(pkg)
             last_header = min(where.values()) - 1 if added else None
-            rewriter = SheetRewriter(pkg.read(sheet.part), updates, set(where.values()), style, last_header)
+            rewriter = SheetRewriter(pkg.read(sheet.part), updates, set(where.values()), style, last_header,
+                                     _formula_values(table, rules))
             replaced: dict[str, Any] = {sheet.part: rewriter.chunks()}
             if new_styles is not None:
                 replaced[next(t for k, t in pkg.rels(pkg.workbook_part).values() if k == "styles")] = new_styles
@@ -231,6 +232,31 @@ def recalc_in_place(
             write_package(pkg, path, replaced, new_parts)
     updates.finish(as_of)
     return report
+
+
+def _formula_values(table: OrdersTable, rules: RuleSet) -> Callable[[int, str], Any]:
+    """Fresh values for formulas calling the add-in's functions on an order row (cells of that row only)."""
+    from addin.functions import UNSUPPORTED, evaluate_formula
+    from addin.io.sheetxml import column_index
+
+    field_at = {col: name for name, col in table.fields.items()}
+    row_of = {number: k for k, number in enumerate(table.order_rows)}
+
+    def value(number: int, formula: str) -> Any:
+        k = row_of.get(number)
+        if k is None:
+            return None
+
+        def cell(ref: str) -> Any:
+            letters = ref.rstrip("0123456789")
+            if int(ref[len(letters):]) != number or column_index(letters) not in field_at:
+                return UNSUPPORTED
+            got = value_at(table.columns[field_at[column_index(letters)]], k)
+            return rules.zones.to_workbook(got) if isinstance(got, datetime) else got
+
+        return evaluate_formula(formula, cell, rules)
+
+    return value
 
 
 class _LazyRows:

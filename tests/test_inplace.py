@@ -20,6 +20,7 @@ import warnings
 import zipfile
 import zlib
 from datetime import datetime
+from datetime import time as dt_time
 from pathlib import Path
 
 import openpyxl
@@ -327,3 +328,31 @@ def test_a_kill_at_any_moment_leaves_the_workbook_whole(book: Path, tmp_path: Pa
 ])
 def test_the_workbook_is_marked_for_a_full_recalculation_when_excel_opens_it(before, after):
     assert mark_full_calculation(before) == after
+
+
+def test_formulas_calling_the_add_in_keep_their_formula_and_get_a_fresh_value(tmp_path: Path):
+    path = tmp_path / "formulas.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    when = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    ws = wb.add_worksheet("Orders")
+    ws.write_row(0, 0, HEADERS + ["My Deadline", "Plus 3", "Other"])
+    for r, row in enumerate(ROWS[:2], start=1):
+        for c, value in enumerate(row):
+            if isinstance(value, datetime):
+                ws.write_datetime(r, c, value, when)
+            elif value is not None:
+                ws.write_string(r, c, value) if isinstance(value, str) else ws.write(r, c, value)
+    ws.write_formula(1, 13, '=WISH_APPEAL_DEADLINE(K2, "order-cancellation")', when, 0)  # stale cached values
+    ws.write_formula(1, 14, "=WISH_WORKDAY($B$2,3)", when, 0)
+    ws.write_formula(1, 15, "=F2*2", None, 2)
+    ws.write_formula(2, 13, "=WISH_APPEAL_DEADLINE(K3)", when, 0)  # K3 is blank: left as it is
+    wb.close()
+    assert recalc(str(path)).exit_code == 0
+    formulas = openpyxl.load_workbook(path)["Orders"]
+    cached = openpyxl.load_workbook(path, data_only=True)["Orders"]
+    assert formulas["N2"].value == '=WISH_APPEAL_DEADLINE(K2, "order-cancellation")'
+    assert cached["N2"].value == datetime(2018, 11, 7, 17, 0)
+    assert (formulas["O2"].value, cached["O2"].value) == ("=WISH_WORKDAY($B$2,3)", datetime(2018, 11, 6, 9, 0))
+    assert (formulas["P2"].value, cached["P2"].value) == ("=F2*2", 2)  # other formulas: Excel recalculates on open
+    assert cached["N3"].value in (0, dt_time(0, 0))  # the stale 0 it had (shown by openpyxl as a time)
+    assert b'fullCalcOnLoad="1"' in zipfile.ZipFile(path).read("xl/workbook.xml")

@@ -12,7 +12,7 @@ as it was.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime, time
 from typing import Any
 from xml.sax.saxutils import escape
@@ -85,7 +85,8 @@ class SheetRewriter:
     """
 
     def __init__(self, xml: bytes, updates: Mapping[int, Mapping[int, Any]], owned: set[int],
-                 date_style: str | None, header_style_from: int | None = None):
+                 date_style: str | None, header_style_from: int | None = None,
+                 formulas: Callable[[int, str], Any] | None = None):
         head = xml[:4096]
         if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
             raise SheetError("the sheet declares a DTD or entities: refused")
@@ -105,6 +106,8 @@ class SheetRewriter:
         self._cell_ref = re.compile(rb"<" + p + rb'c\b[^>]*?\sr="([A-Z]+)')
         self._no_ref = re.compile(rb"<" + p + rb'c(?=[\s>/])(?![^>]*\sr=")')
         self._columns: dict[bytes, int] = {}
+        self.formulas = formulas  # (sheet row, formula text) -> fresh value of an add-in function, or None
+        self._formula = re.compile(rb"<" + p + rb"f\b[^>]*>(.*?)</" + p + rb"f>", re.S)
 
     def chunks(self) -> Iterator[bytes]:
         """The new sheet part, in pieces (so a large sheet need not be built twice in memory)."""
@@ -126,6 +129,32 @@ class SheetRewriter:
         tail = set_dimension(xml[pos:], self.max_col) if first else xml[pos:]
         yield widen_autofilter(tail, self.max_col)
 
+    def _fresh_formulas(self, cells: bytes, number: int) -> bytes:
+        """Cells whose formula calls one of the add-in's functions keep the formula and get a fresh cached value."""
+        def refresh(c: re.Match[bytes]) -> bytes:
+            whole = c.group(0)
+            f = self._formula.search(whole)
+            if f is None or b"WISH_" not in f.group(1):
+                return whole
+            value = self.formulas(number, f.group(1).decode())  # type: ignore[misc]
+            if value is None:
+                return whole
+            attrs = re.sub(rb'\st="[^"]*"', b"", c.group(1))
+            p = self.prefix
+            if isinstance(value, (datetime, date)):
+                cached, kind = repr(excel_serial(value if isinstance(value, datetime) else
+                                                 datetime.combine(value, time()))), b""
+            elif isinstance(value, bool):
+                cached, kind = str(int(value)), b' t="b"'
+            elif isinstance(value, (int, float)):
+                cached, kind = repr(value), b""
+            else:
+                cached, kind = _text(str(value)), b' t="str"'
+            return (b"<" + p.encode() + b"c" + attrs + kind + b">" + f.group(0) +
+                    f"<{p}v>{cached}</{p}v></{p}c>".encode())
+
+        return self.cell_re.sub(refresh, cells)
+
     def _split(self, body: bytes) -> tuple[bytes, bytes]:
         """The row's cells before the first owned column (kept as they are, unparsed) and the rest.
 
@@ -145,6 +174,8 @@ class SheetRewriter:
 
     def _row(self, m: re.Match[bytes], attrs: dict[bytes, bytes], number: int, values: Mapping[int, Any]) -> bytes:
         keep, rest = self._split(m.group(3) or b"")
+        if self.formulas is not None and b"WISH_" in keep:
+            keep = self._fresh_formulas(keep, number)
         cells: dict[int, bytes] = {}
         styles: dict[int, str] = {}
         col = -1
