@@ -11,7 +11,7 @@ import functools
 import re
 from xml.sax.saxutils import unescape
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from addin.config.loader import load_ruleset
@@ -23,7 +23,8 @@ from addin.domain.policies import appeal_deadline as policy_deadline
 from addin.domain.policies import find_window
 from addin.domain.present import render
 from addin.domain.messages import say
-from addin.io.cells import CONVERTERS
+from addin.domain.messages import CATALOG
+from addin.io.cells import CONVERTERS, CellError
 from addin.io.reader import fold
 
 
@@ -35,14 +36,19 @@ def rules_for(rules_dir: str | None = None, language: str | None = None, workboo
 
 def workday(start: datetime, days: int, rules: RuleSet) -> datetime:
     """WORKDAY.INTL on the rules' business-day calendar, in the policy zone, keeping the clock time."""
-    zones = rules.zones
-    out = add_business_days(zones.from_workbook(start), int(days), rules.calendar.calendar, zones.policy)
+    zones, calendar = rules.zones, rules.calendar.calendar
+    days = int(days)
+    begin = zones.from_workbook(start)
+    if abs(days) > 10000:
+        raise ValueError(f"days {days} is out of range (at most 10000 either way)")
+    for day in (zones.to_policy(begin).date(), (zones.to_policy(begin) + timedelta(days=days * 2)).date()):
+        if not calendar.covers(day):
+            raise ValueError(f"{day} is outside the business-day calendar ({calendar.first_year}-{calendar.last_year})")
+    out = add_business_days(begin, days, calendar, zones.policy)
     return zones.to_workbook(out)
 
 
 def ship_by(released_at: datetime, rules: RuleSet) -> datetime:
-    from datetime import timedelta
-
     zones = rules.zones
     return zones.to_workbook(zones.from_workbook(released_at) + timedelta(hours=rules.workflow.ship_by.hours))
 
@@ -147,21 +153,25 @@ def evaluate_formula(formula: str, cell: Any, rules: RuleSet) -> Any:
             value = text.replace('""', '"')
         args.append(value)
         pos = a.end()
+    when = functools.partial(CONVERTERS["datetime"], zones=rules.zones)  # a date cell, an Excel serial or text
+    number = functools.partial(CONVERTERS["number"], zones=rules.zones)
     calls = {
-        "WISH_WORKDAY": lambda start, days: workday(start, int(days), rules),
-        "WISH_SHIP_BY": lambda released: ship_by(released, rules),
-        "WISH_APPEAL_DEADLINE": lambda generated, policy=None: appeal_deadline(generated, policy, rules),
-        "WISH_NEXT_STATUS": lambda status, event: next_status(status, event, rules),
+        "WISH_WORKDAY": lambda start, days: workday(when(start), int(number(days)), rules),
+        "WISH_SHIP_BY": lambda released: ship_by(when(released), rules),
+        "WISH_APPEAL_DEADLINE": lambda generated, policy=None: appeal_deadline(when(generated), policy, rules),
+        "WISH_NEXT_STATUS": lambda status, event: next_status(str(status), str(event), rules),
     }
     fn = calls.get(name)
     if fn is None or any(a is None for a in args):
         return None
     try:
         return fn(*args)
+    except CellError as e:  # a cell that is not a date or a number: the message the cell would show
+        return f"{e.value!r} is not {CATALOG[e.kind](rules.language)}"
     except ValueError as e:
         return str(e)
-    except TypeError:
-        return None
+    except (TypeError, OverflowError, AttributeError):
+        return None  # left as it is; Excel recalculates it on open
 
 
 __all__ = ["evaluate_formula", "UNSUPPORTED", "rules_for", "workday", "ship_by", "appeal_deadline", "next_status", "evaluate_table", "CONVERTERS"]
