@@ -12,12 +12,12 @@ import re
 from xml.sax.saxutils import unescape
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 from addin.config.loader import load_ruleset
 from addin.domain.batch import Batch, BatchEngine
 from addin.domain.calendar import add_business_days
-from addin.domain.columns import FIELD_TYPES, column, instants_column
 from addin.domain.model import RuleSet
 from addin.domain.policies import appeal_deadline as policy_deadline
 from addin.domain.policies import find_window
@@ -95,28 +95,15 @@ def _find(text: str, names: dict[str, list[str]]) -> str | None:
 
 def evaluate_table(headers: Sequence[Any], rows: Sequence[Sequence[Any]], rules: RuleSet,
                    now: datetime | None = None) -> list[dict[str, Any]]:
-    """The computed columns for a table of orders given as cells (header row + rows), one dict per row."""
-    from addin.io.reader import BLANKS, _convert_column, _match_headers  # the reader's own header rules
+    """The computed columns for a table of orders given as cells (header row + rows), one dict per row
+    ({} for a blank row). Read as every reader reads orders (io/reader.py orders_from_grid)."""
+    from addin.io.reader import orders_from_grid
 
     now_utc = rules.zones.from_workbook(now) if now is not None else datetime.now(timezone.utc)
-    fields, _, _ = _match_headers("table", "Orders", list(headers), rules)  # type: ignore[arg-type]
-    keep = [i for i, r in enumerate(rows) if not set(r) <= BLANKS]
-    issues: dict[int, list] = {}
-    bad: dict[str, list[int]] = {}
-    columns = {}
-    for name, fdef in rules.fields.items():
-        col = fields.get(name)
-        raw = [rows[i][col] if col is not None and col < len(rows[i]) else None for i in keep]
-        values = _convert_column(name, raw, rules, rules.language, issues, bad) if col is not None else raw
-        columns[name] = instants_column(values, rules.zones.workbook) if fdef.type == "datetime" \
-            else column(values, FIELD_TYPES[fdef.type])
-    import numpy as np
-
-    masks = {n: np.isin(np.arange(len(keep)), ks) for n, ks in bad.items()}
-    batch = Batch(columns, len(keep), issues, masks, [i + 2 for i in keep])
-    result = BatchEngine(rules).evaluate(batch, now_utc)
+    table = orders_from_grid(Path("table"), "Orders", [list(headers), *[list(r) for r in rows]], rules)
+    result = BatchEngine(rules).evaluate(Batch.from_table(table), now_utc)
     out: list[dict[str, Any]] = [{} for _ in rows]
-    for k, i in enumerate(keep):
+    for k, i in enumerate(table.order_index):
         out[i] = render(result.row(k), result.result(k), rules)
     return out
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from addin.domain.calendar import UTC
 from addin.domain.columns import FIELD_TYPES, column, to_columns
-from addin.domain.helpers import BOOL, DATETIME, NUMBER, TEXT
+from addin.domain.helpers import BOOL, NUMBER, TEXT
 from addin.domain.model import ERROR, WARNING, Issue, Policy, RuleSet
 from addin.domain.policies import appeal_deadline, money
 from addin.domain.vexpr import _pt, helper_memo, to_datetime64

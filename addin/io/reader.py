@@ -109,8 +109,19 @@ def read_orders(path: str | Path, rules: RuleSet, language: str | None = None, *
     write them again), which halves the memory a large sheet needs.
     """
     path = Path(path)
-    language = language or rules.language
     grid, sheet = _read_grid(path, ORDERS_SHEET)
+    return orders_from_grid(path, sheet, grid, rules, language, keep_rows=keep_rows)
+
+
+def orders_from_grid(path: Path, sheet: str, grid: list[list[Any]], rules: RuleSet, language: str | None = None,
+                     *, keep_rows: bool = True) -> OrdersTable:
+    """The orders of a sheet given as cells (header row first), as a file, Excel or a test hands them over.
+
+    Every reader of orders (a file, the workbook through xlwings, a cell function's range) goes through
+    here, so headers, blank rows and cell conversion mean the same everywhere. `path` only names the
+    source in messages.
+    """
+    language = language or rules.language
     if not grid or all(is_blank(v) for v in grid[0]):
         raise InputError(f"{path}: sheet {sheet} has no header row (row 1 is empty)")
     headers = list(grid[0])
@@ -226,6 +237,11 @@ def read_inventory(path: str | Path, *, required: bool = True) -> dict[str, floa
         if required:
             raise
         return None
+    return inventory_from_grid(path, sheet, grid)
+
+
+def inventory_from_grid(path: Path, sheet: str, grid: list[list[Any]]) -> dict[str, float]:
+    """SKU -> stock from an Inventory sheet given as cells (header row first)."""
     if not grid:
         return {}
     header = [fold(h) for h in grid[0]]

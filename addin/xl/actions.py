@@ -19,14 +19,12 @@ from typing import Any
 import numpy as np
 
 from addin.domain.batch import Batch, BatchEngine
-from addin.domain.columns import FIELD_TYPES, column, instants_column
 from addin.domain.model import RuleSet
 from addin.domain.present import FINE_COLUMNS, OUTPUT_COLUMNS, fine_rows, render
 from addin.domain.workflow import Walker
 from addin.functions import rules_for
 from addin.io.cells import is_blank
-from addin.io.reader import (BLANKS, INVENTORY_SHEET, INVENTORY_SKU, INVENTORY_STOCK, InputError, OrdersTable,
-                             _convert_column, _match_headers, column_letter, fold)
+from addin.io.reader import INVENTORY_SHEET, InputError, OrdersTable, fold, inventory_from_grid, orders_from_grid
 from addin.service import parse_as_of
 from addin.xl.port import WorkbookPort
 
@@ -51,14 +49,12 @@ class Action:
 
 @dataclass
 class Evaluated:
-    """The Orders sheet as read and evaluated: data row i is order k = index[i] (blank rows are none)."""
+    """The Orders sheet as read (`table.rows`: data row i is sheet row i + 2) and its orders evaluated
+    (order k is data row `table.order_index[k]`; blank rows are no order)."""
 
     rules: RuleSet
-    headers: list[Any]
-    rows: list[list[Any]]
     table: OrdersTable
     batch: Any  # BatchResult
-    index: dict[int, int]
 
     def cells(self, k: int) -> dict[str, Any]:
         order = self.batch.row(k)
@@ -67,11 +63,7 @@ class Evaluated:
     def header(self, name: str) -> str:
         """A computed column's header as the sheet spells it (a new one is added as `name`)."""
         col = self.table.computed.get(name)
-        return self.headers[col] if col is not None else name
-
-
-def _rules() -> RuleSet:
-    return rules_for()
+        return self.table.headers[col] if col is not None else name
 
 
 def _plain(value: Any) -> Any:
@@ -80,35 +72,17 @@ def _plain(value: Any) -> Any:
 
 def evaluate(port: WorkbookPort, rules: RuleSet | None = None) -> Evaluated:
     """Read Orders (and Inventory) through the port and evaluate them like `wishxl recalc`."""
-    rules = rules or _rules()
-    language, zones = rules.language, rules.zones
+    rules = rules or rules_for()
     port.status("Reading the Orders sheet")
     headers, rows = port.read_table(ORDERS)
-    if all(is_blank(h) for h in headers):
-        raise ActionError(f"sheet {ORDERS} has no header row (row 1 is empty)")
     try:
-        fields, computed, notes = _match_headers(WORKBOOK, ORDERS, headers, rules)
+        table = orders_from_grid(WORKBOOK, ORDERS, [list(headers), *rows], rules)
     except InputError as e:
         raise ActionError(str(e).removeprefix(f"{WORKBOOK}: ")) from None
-    if "order_id" in rules.fields and "order_id" not in fields:
-        raise ActionError(f"sheet {ORDERS} has no {rules.fields['order_id'].header} column")
-    order_index = [i for i, r in enumerate(rows) if not set(r) <= BLANKS]  # as io/reader.py read_orders
-    n = len(order_index)
-    issues: dict[int, list] = {}
-    bad: dict[str, list[int]] = {}
-    columns = {}
-    for name, fdef in rules.fields.items():
-        col = fields.get(name)
-        values = _convert_column(name, [rows[i][col] for i in order_index], rules, language, issues, bad) \
-            if col is not None else [None] * n
-        columns[name] = instants_column(values, zones.workbook) if fdef.type == "datetime" \
-            else column(values, FIELD_TYPES[fdef.type])
-    masks = {name: np.isin(np.arange(n), ks) for name, ks in bad.items()}
-    table = OrdersTable(WORKBOOK, ORDERS, headers, fields, computed, rows, columns, [i + 2 for i in order_index],
-                        order_index, issues, masks, notes)
-    port.status(f"Evaluating {n:,} orders")
-    batch = BatchEngine(rules).evaluate(Batch.from_table(table), _as_of(port, rules), _inventory(port), language)
-    return Evaluated(rules, headers, rows, table, batch, {i: k for k, i in enumerate(order_index)})
+    port.status(f"Evaluating {table.n:,} orders")
+    batch = BatchEngine(rules).evaluate(Batch.from_table(table), _as_of(port, rules), _inventory(port),
+                                        rules.language)
+    return Evaluated(rules, table, batch)
 
 
 def _as_of(port: WorkbookPort, rules: RuleSet) -> datetime:
@@ -124,35 +98,20 @@ def _as_of(port: WorkbookPort, rules: RuleSet) -> datetime:
 
 
 def _inventory(port: WorkbookPort) -> dict[str, float] | None:
-    """SKU -> stock from the Inventory sheet, read like io/reader.py read_inventory; None without one."""
+    """SKU -> stock from the Inventory sheet (read as io/reader.py reads one); None without one."""
     try:
         headers, rows = port.read_table(INVENTORY_SHEET)
     except KeyError:
         return None
-    folded = [fold(h) for h in headers]
-    sku = next((i for i, h in enumerate(folded) if h in INVENTORY_SKU), None)
-    stock = next((i for i, h in enumerate(folded) if h in INVENTORY_STOCK), None)
-    if not headers:
-        return {}
-    if sku is None or stock is None:
-        raise ActionError(f"sheet {INVENTORY_SHEET} needs an SKU column and a Stock column")
-    found: dict[str, float] = {}
-    for r, row in enumerate(rows, start=2):
-        if is_blank(row[sku]):
-            continue
-        try:
-            amount = float(row[stock]) if not is_blank(row[stock]) else 0.0
-        except (TypeError, ValueError):
-            raise ActionError(f"{INVENTORY_SHEET}!{column_letter(stock)}{r}: stock {row[stock]!r} "
-                              "is not a number") from None
-        key = str(int(row[sku])) if isinstance(row[sku], float) and row[sku].is_integer() else str(row[sku]).strip()
-        found[key] = found.get(key, 0.0) + amount
-    return found
+    try:
+        return inventory_from_grid(WORKBOOK, INVENTORY_SHEET, [list(headers), *rows]) if headers else {}
+    except InputError as e:
+        raise ActionError(str(e).removeprefix(f"{WORKBOOK}: ")) from None
 
 
 def _write_computed(port: WorkbookPort, ev: Evaluated, names: tuple[str, ...], verb: str) -> None:
     """Write whole computed columns (blank rows emptied), reporting progress on long sheets."""
-    out: dict[str, list[Any]] = {name: [None] * len(ev.rows) for name in names}
+    out: dict[str, list[Any]] = {name: [None] * len(ev.table.rows) for name in names}
     for k, i in enumerate(ev.table.order_index):
         cells = ev.cells(k)
         for name in names:
@@ -175,19 +134,13 @@ def recalculate(port: WorkbookPort) -> None:
     _write_computed(port, ev, OUTPUT_COLUMNS, "Recalculate")
     port.status(f"Recalculate: writing {FINES}")
     ledger = [fine for k in ev.batch.fined_rows() for fine in fine_rows(ev.batch.result(k), ev.rules)]
-    try:
-        headers, rows = port.read_table(FINES)
-    except KeyError:
-        headers, rows = [], []
+    headers, rows = _table(port, FINES)
     extra = [h for h in headers if not is_blank(h) and h not in FINE_COLUMNS]
-    if APPEAL_STATUS not in extra:
-        extra.insert(0, APPEAL_STATUS)
-    kept: dict[str, dict[str, Any]] = {}
-    if "Fine ID" in headers:
-        at = {h: headers.index(h) for h in extra if h in headers}
-        for row in rows:
-            if not is_blank(row[headers.index("Fine ID")]):
-                kept[str(row[headers.index("Fine ID")])] = {h: row[c] for h, c in at.items()}
+    extra = extra if APPEAL_STATUS in extra else [APPEAL_STATUS, *extra]
+    by_id = headers.index("Fine ID") if "Fine ID" in headers else None
+    at = {h: headers.index(h) for h in extra if h in headers}
+    kept = {str(row[by_id]): {h: row[c] for h, c in at.items()} for row in rows
+            if by_id is not None and not is_blank(row[by_id])}
     port.replace_rows(FINES, [*FINE_COLUMNS, *extra],
                       [[_plain(fine[c]) for c in FINE_COLUMNS] + [kept.get(str(fine["Fine ID"]), {}).get(h)
                                                                   for h in extra] for fine in ledger])
@@ -195,7 +148,19 @@ def recalculate(port: WorkbookPort) -> None:
     gone = [fid for fid, values in kept.items() if fid not in current and not all(map(is_blank, values.values()))]
     if gone:
         port.message(f"Recalculate: these fines no longer apply and left the {FINES} sheet with what was "
-                     f"written beside them ({', '.join(extra)}): {', '.join(gone)}")
+                     f"written beside them ({', '.join(extra)}): {', '.join(_first(gone, 'more'))}")
+
+
+def _table(port: WorkbookPort, sheet: str) -> tuple[list[Any], list[list[Any]]]:
+    try:
+        return port.read_table(sheet)
+    except KeyError:
+        return [], []
+
+
+def _first(lines: list[str], more: str, limit: int = 20) -> list[str]:
+    """At most `limit` lines and a count of the rest: a message box taller than the screen cannot be read."""
+    return lines[:limit] + [f"... and {len(lines) - limit} {more}"] if len(lines) > limit else lines
 
 
 def advance(port: WorkbookPort) -> None:
@@ -204,7 +169,7 @@ def advance(port: WorkbookPort) -> None:
     An order starts from the Status its row shows when that names a state (an earlier manual
     event is only recorded there), else from the status its data gives. A refused event is
     reported for its row and the other rows go on."""
-    rules = _rules()
+    rules = rules_for()
     language, states = rules.language, rules.workflow.states
     chosen = port.named_value("Event")
     if is_blank(chosen):
@@ -220,18 +185,18 @@ def advance(port: WorkbookPort) -> None:
     ev = evaluate(port, rules)
     named = {fold(name): sid for sid, s in states.items() for name in (sid, s.label.en, s.label.zh)}
     col = ev.table.computed.get("Status")
-    statuses = [row[col] if col is not None else None for row in ev.rows]
+    statuses = [row[col] if col is not None else None for row in ev.table.rows]
+    index = {i: k for k, i in enumerate(ev.table.order_index)}
     walker, when, action = Walker(rules.workflow), datetime.now().replace(microsecond=0), ACTIONS["advance"].label
     history, refused = [], []
     for n, i in enumerate(selected, start=1):
-        k = ev.index.get(i)
+        k = index.get(i)
         if k is None:
             continue  # a blank row, or below the table
         order = ev.batch.row(k)
-        order_id = order["order_id"] or "?"
+        order_id, shown = order["order_id"] or "?", statuses[i]
         where = f"{ORDERS} row {i + 2} (order {order_id})"
-        state = named.get(fold(statuses[i])) if not is_blank(statuses[i]) else None
-        state = state or order["status"]
+        state = (named.get(fold(shown)) if not is_blank(shown) else None) or order["status"]
         try:
             new, issue = walker.apply_event(order, state, event.rule.id, language)
         except Exception as e:  # noqa: BLE001 - a guard failing on this row's data stops this row only
@@ -248,15 +213,12 @@ def advance(port: WorkbookPort) -> None:
         port.write_columns(ORDERS, {ev.header("Status"): statuses})
         _log(port, history)
     if refused:
-        port.message("\n".join(refused))
+        port.message("\n".join(_first(refused, "more rows refused")))
 
 
 def _log(port: WorkbookPort, entries: list[list[Any]]) -> None:
     """Append History rows in the sheet's own column order (a sheet without headers gets them)."""
-    try:
-        headers, _ = port.read_table(HISTORY)
-    except KeyError:
-        headers = []
+    headers = _table(port, HISTORY)[0]
     if not headers:
         port.replace_rows(HISTORY, HISTORY_COLUMNS, entries)
         return
@@ -267,12 +229,10 @@ def _log(port: WorkbookPort, entries: list[list[Any]]) -> None:
 def clear_sample(port: WorkbookPort) -> None:
     """Empty the data rows of Orders, Fines and History, keeping their header rows."""
     for sheet in (ORDERS, FINES, HISTORY):
-        try:
-            headers, _ = port.read_table(sheet)
-        except KeyError:
-            continue
-        port.status(f"Clearing {sheet}")
-        port.replace_rows(sheet, headers, [])
+        headers = _table(port, sheet)[0]
+        if headers:
+            port.status(f"Clearing {sheet}")
+            port.replace_rows(sheet, headers, [])
 
 
 ACTIONS: dict[str, Action] = {a.id: a for a in (

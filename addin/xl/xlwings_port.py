@@ -3,12 +3,13 @@
 Kept as thin as the calls allow, because nothing here can run without Excel: every read and
 write is one range call over a whole block (`options(ndim=2)`), never a loop over cells, and
 the only logic is turning a selection's address into data rows (`rows_of_address`, a pure
-function tested on Linux). xlwings is imported lazily so that importing this module (and
-the actions) works where xlwings cannot talk to Excel.
+function tested on Linux). The port only calls methods of the Book it is given and never
+imports xlwings itself (main.py does, when Excel calls), so it imports anywhere and can be
+driven in tests by a stand-in for Excel's object model (tests/test_actions.py).
 
 Excel parses a text written into a cell as if it were typed: "=..." would become a formula,
 "1/2" a date, "00123" a number. Every text is therefore written with Excel's text prefix, an
-apostrophe, which Excel keeps out of the value (shared/notes/excel-stack.md §1.2 for macros).
+apostrophe, which Excel keeps out of the value (not verifiable without Excel: check it there).
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ class XlwingsPort:
 
     def write_columns(self, sheet: str, columns: Mapping[str, Sequence[Any]]) -> None:
         sh = self._sheet(sheet)
-        headers = trim(self._grid(sh)[:1])[0]
+        width = sh.used_range.last_cell.column
+        headers = trim(sh.range((1, 1), (1, width)).options(ndim=2).value)[0]
         for name, values in columns.items():
             if name not in headers:
                 headers.append(name)
@@ -89,10 +91,12 @@ class XlwingsPort:
     def replace_rows(self, sheet: str, headers: Sequence[Any], rows: Sequence[Sequence[Any]]) -> None:
         try:
             sh = self._sheet(sheet)
-            sh.used_range.clear_contents()
         except KeyError:
             sh = self.book.sheets.add(sheet, after=self.book.sheets[-1])
-        self._write(sh, 1, [list(headers), *rows])
+        last = sh.used_range.last_cell
+        if last.row > 1:  # the header row is overwritten, not cleared: an Excel table keeps its columns
+            sh.range((2, 1), (last.row, last.column)).clear_contents()
+        self._write(sh, 1, [list(headers) + [None] * (last.column - len(headers)), *rows])
 
     def status(self, text: str) -> None:
         self.book.app.status_bar = text or False  # False gives the status bar back to Excel
