@@ -8,13 +8,15 @@ columns); the row engine (domain/engine.py) is its reference and serves single o
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from python_calamine import CalamineWorkbook
 
 from addin.config.loader import load_ruleset
 from addin.domain.batch import Batch, BatchEngine
@@ -27,6 +29,7 @@ from addin.io.inplace import (
     owned_columns, update_tables, workbook_lock,
     write_package,
 )
+from addin.io.ledger import rewrite_ledger
 from addin.io.package import Package, PackageError
 from addin.io.sheetxml import SheetError
 from addin.io.reader import EXCEL_SUFFIXES, INVENTORY_SHEET, ORDERS_SHEET, InputError, OrdersTable, read_inventory, read_orders
@@ -214,15 +217,18 @@ def recalc_in_place(
                 replaced[next(t for k, t in pkg.rels(pkg.workbook_part).values() if k == "styles")] = new_styles
             if added:
                 replaced.update(update_tables(pkg, sheet.part, 1, added, max(where.values())))
-            ledger = fines_sheet_xml(ledger_rows, style)
             new_parts: dict[str, bytes] = {}
             existing = pkg.sheet(FINES_SHEET)
-            if existing is not None:
-                replaced[existing.part] = ledger
+            if existing is not None:  # the merchant's own columns and formatting stay with her fines
+                seen = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(existing.name)
+                parts, notes = rewrite_ledger(pkg, existing.part, seen.to_python(skip_empty_area=False), ledger_rows,
+                                              style)
+                replaced.update(parts)
+                report.notes.extend(notes)
             else:
                 part, edits = add_sheet(pkg, FINES_SHEET)
                 replaced.update(edits)
-                new_parts[part] = ledger
+                new_parts[part] = fines_sheet_xml(ledger_rows, style)
             wb_xml = replaced.get(pkg.workbook_part, pkg.read(pkg.workbook_part))
             marked = mark_full_calculation(wb_xml)
             if marked != wb_xml:

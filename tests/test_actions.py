@@ -366,9 +366,12 @@ class FakeRange:
 
 
 class FakeSheet:
-    def __init__(self, name: str, data: dict[tuple[int, int], Any]):
-        self.name, self.data = name, data
+    def __init__(self, name: str, data: dict[tuple[int, int], Any], book: Any = None):
+        self.name, self.data, self.book = name, data, book
         self.cells = FakeRange(self, 1, 1, 1_048_576, 16_384)
+
+    def activate(self) -> None:
+        self.book.sheets.active = self
 
     @property
     def used_range(self) -> FakeRange:
@@ -379,6 +382,8 @@ class FakeSheet:
 
 
 class FakeSheets(list):
+    active: Any = None
+
     def __getitem__(self, key: Any) -> FakeSheet:
         return next(s for s in self if s.name == key) if isinstance(key, str) else list.__getitem__(self, key)
 
@@ -403,13 +408,20 @@ class FakeBook:
         source = openpyxl.load_workbook(path)
         self.sheets = FakeSheets(
             FakeSheet(ws.title, {(c.row, c.column): float(c.value) if type(c.value) is int else c.value
-                                 for row in ws.iter_rows() for c in row if c.value is not None})
+                                 for row in ws.iter_rows() for c in row if c.value is not None}, self)
             for ws in source.worksheets)
-        self.selection = FakeRange(self.sheets["Orders"], 1, 1, 1, 1, selection) if selection else None
+        # Like Excel: a selection per sheet, the book's selection is the active sheet's, and the Run button
+        # is pressed on the Dashboard.
+        self.selections = {"Orders": FakeRange(self.sheets["Orders"], 1, 1, 1, 1, selection)} if selection else {}
         dashboard = self.sheets["Dashboard"]
+        self.sheets.active = dashboard
         self.names = {n: SimpleNamespace(refers_to_range=dashboard.range((r, 2)))
                       for n, r in (("Action", 1), ("Event", 2), ("AsOf", 3))}
         self.app = FakeApp()
+
+    @property
+    def selection(self) -> Any:
+        return self.selections.get(self.sheets.active.name)
 
 
 def test_the_xlwings_port_gives_the_cells_the_openpyxl_port_gives(book):

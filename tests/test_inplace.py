@@ -356,3 +356,36 @@ def test_formulas_calling_the_add_in_keep_their_formula_and_get_a_fresh_value(tm
     assert (formulas["P2"].value, cached["P2"].value) == ("=F2*2", 2)  # other formulas: Excel recalculates on open
     assert cached["N3"].value in (0, dt_time(0, 0))  # the stale 0 it had (shown by openpyxl as a time)
     assert b'fullCalcOnLoad="1"' in zipfile.ZipFile(path).read("xl/workbook.xml")
+
+
+def test_the_merchants_columns_in_the_fines_sheet_stay_with_their_fines(tmp_path: Path):
+    """An Appeal Status written beside a fine follows that fine; the sheet's drop-down and widths stay."""
+    path = build(tmp_path / "ledger.xlsm")
+    assert recalc(str(path)).exit_code == 0  # adds the Fines sheet
+    fines = values(path, "Fines")
+    assert fines[1][0] == "A-1-order-cancellation"
+    # The merchant adds an Appeal Status column with a drop-down, and a note for a fine that will not be there.
+    with warnings.catch_warnings():  # openpyxl (the merchant's "Excel" here) drops what it cannot model
+        warnings.simplefilter("ignore", UserWarning)
+        wb = openpyxl.load_workbook(path, keep_vba=True)
+    ws = wb["Fines"]
+    ws["K1"], ws["K2"] = "Appeal Status", "appealed"
+    ws["A3"], ws["K3"] = "OLD-1-order-cancellation", "won"
+    from openpyxl.worksheet.datavalidation import DataValidation
+    dv = DataValidation(type="list", formula1='"to appeal,appealed,won,lost"')
+    ws.add_data_validation(dv)
+    dv.add("K2:K100")
+    ws.column_dimensions["K"].width = 17
+    wb.save(path)
+    before = zipfile.ZipFile(path).read("xl/worksheets/sheet3.xml")
+    result = recalc(str(path))
+    assert result.exit_code == 0
+    assert "Fines: fine OLD-1-order-cancellation no longer applies; the row with your notes is kept as row 3" \
+        in result.stderr
+    after = values(path, "Fines")
+    assert after[0][10] == "Appeal Status"
+    assert after[1][0] == "A-1-order-cancellation" and after[1][10] == "appealed"
+    assert after[2][0] == "OLD-1-order-cancellation" and after[2][10] == "won"
+    new = zipfile.ZipFile(path).read("xl/worksheets/sheet3.xml")
+    for piece in (rb"<cols>.*?</cols>", rb"<dataValidations.*?</dataValidations>"):
+        assert re.search(piece, before, re.S).group(0) == re.search(piece, new, re.S).group(0)

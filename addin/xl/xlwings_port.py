@@ -73,7 +73,17 @@ class XlwingsPort:
                 sh.range((2, headers.index(name) + 1)).options(ndim=2).value = [[_cell(v)] for v in values]
 
     def selected_rows(self, sheet: str) -> list[int]:
-        selection = self.book.selection
+        """The rows selected on `sheet`. Excel keeps a selection per sheet but shows only the active
+        sheet's: when the button was pressed on another sheet (the Dashboard), switch to `sheet` for
+        a moment to read it, then come back."""
+        active = self.book.sheets.active
+        if active.name != sheet:
+            self._sheet(sheet).activate()
+        try:
+            selection = self.book.selection
+        finally:
+            if active.name != sheet:
+                active.activate()
         if selection is None or selection.sheet.name != sheet:
             return []
         return rows_of_address(selection.address, selection.sheet.used_range.last_cell.row)
