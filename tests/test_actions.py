@@ -441,3 +441,20 @@ def test_the_xlwings_port_gives_the_cells_the_openpyxl_port_gives(book):
     assert fake.app.status_bar is False  # given back to Excel
     assert fake.sheets["Orders"].data[(3, C["Name"] + 1)] == FORMULA_NAME  # text, not ("formula", ...)
     assert run("clear_sample", port) and port.read_table("Orders") == (HEADERS + list(OUTPUT_COLUMNS), [])
+
+
+def test_recalculate_logs_each_status_it_changes_in_history(tmp_path):
+    """An order the sheet showed as New that the data now shows Cancelled gets a History row; unchanged ones none."""
+    orders = [dict(o, **{"Status": "New"}) if o and o["Order ID"] == "A-1" else o for o in ORDERS]
+    path = tmp_path / "shop.xlsx"
+    build(path, orders=orders)
+    wb = openpyxl.load_workbook(path)
+    status_col = list(HEADERS + list(OUTPUT_COLUMNS)).index("Status") + 1
+    wb["Orders"].cell(2, status_col, "New")  # what the sheet showed before this recalculation
+    wb.save(path)
+    port = OpenpyxlPort(path)
+    assert run("Recalculate", port) is True
+    history = table(port, "History")
+    logged = [row for row in history[1:] if row[5] == "Recalculate"]
+    assert [row[1:] for row in logged] == [["A-1", "New", "Cancelled", "cancel", "Recalculate"]]
+    assert isinstance(logged[0][0], datetime)

@@ -109,29 +109,40 @@ def _inventory(port: WorkbookPort) -> dict[str, float] | None:
         raise ActionError(str(e).removeprefix(f"{WORKBOOK}: ")) from None
 
 
-def _write_computed(port: WorkbookPort, ev: Evaluated, names: tuple[str, ...], verb: str) -> None:
-    """Write whole computed columns (blank rows emptied), reporting progress on long sheets."""
+def _write_computed(port: WorkbookPort, ev: Evaluated, names: tuple[str, ...], verb: str, label: str) -> None:
+    """Write whole computed columns (blank rows emptied), reporting progress on long sheets; each
+    order whose Status changes gets a History row saying from what, to what, and why."""
     out: dict[str, list[Any]] = {name: [None] * len(ev.table.rows) for name in names}
+    status_col = ev.table.computed.get("Status")
+    changes = []
+    when = datetime.now().replace(microsecond=0)
     for k, i in enumerate(ev.table.order_index):
         cells = ev.cells(k)
         for name in names:
             out[name][i] = _plain(cells[name])
+        before = ev.table.rows[i][status_col] if status_col is not None else None
+        if not is_blank(before) and before != cells["Status"]:
+            events = ev.batch.result(k).status_events
+            why = " → ".join(e.label(ev.rules.language) for e in events) or cells["Status"]
+            changes.append([when, _plain(ev.batch.row(k)["order_id"]), before, cells["Status"], why, label])
         if k % PROGRESS_EVERY == PROGRESS_EVERY - 1:
             port.status(f"{verb}: {k + 1:,} of {ev.table.n:,} orders")
     port.status(f"{verb}: writing {ORDERS}")
     port.write_columns(ORDERS, {ev.header(name): values for name, values in out.items()})
+    if changes:
+        _log(port, changes)
 
 
 def validate(port: WorkbookPort) -> None:
     """Validation and Status of every order (the quick check after typing or pasting orders)."""
-    _write_computed(port, evaluate(port), ("Validation", "Status"), "Validate")
+    _write_computed(port, evaluate(port), ("Validation", "Status"), "Validate", "Validate orders")
 
 
 def recalculate(port: WorkbookPort) -> None:
     """Every computed column, and the Fines ledger rebuilt; the merchant's own columns of Fines
     (Appeal Status and any other) stay with their fine, matched by Fine ID."""
     ev = evaluate(port)
-    _write_computed(port, ev, OUTPUT_COLUMNS, "Recalculate")
+    _write_computed(port, ev, OUTPUT_COLUMNS, "Recalculate", "Recalculate")
     port.status(f"Recalculate: writing {FINES}")
     ledger = [fine for k in ev.batch.fined_rows() for fine in fine_rows(ev.batch.result(k), ev.rules)]
     headers, rows = _table(port, FINES)
