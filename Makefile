@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 AS_OF ?= 2018-11-21T09:00:00-08:00
 
-.PHONY: demo test check-rules bench sample clean
+.PHONY: demo test check-rules bench sample workbook clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ test: $(BIN)/.installed
 
 sample: $(BIN)/.installed
 	$(BIN)/python samples/make_sample.py samples/orders.xlsx
+
+workbook: $(BIN)/.installed
+	$(BIN)/python tools/build_workbook.py
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/bench_rules.py

@@ -6,7 +6,7 @@ inside xlwings 0.37.8 and its SampleCall imports a module that exists; the Dashb
 drop-downs hold what the actions and the workflow know; the Run button calls SampleCall; the
 xlwings.conf sheet is one the VBA reads; LibreOffice opens the file, computes the Dashboard's
 formulas and renders the Dashboard and Orders sheets. That the macro runs, the button fires and
-the VBA compiles can only be seen in Excel (docs/for-merchants.md).
+the VBA compiles can only be seen in Excel (README.md, "For merchants").
 """
 
 from __future__ import annotations

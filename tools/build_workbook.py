@@ -489,7 +489,7 @@ STEPS = (
     "data; orange Appeal Deadline = due within one business day. Each Explanation cell names the rule behind "
     "every value.",
     "On Fines, set Appeal Status (to appeal, appealed, won, lost) as your appeals go.",
-    "Python must be installed once (see docs/for-merchants.md); if Run says Python was not found, set "
+    "Python must be installed once (see For merchants in README.md); if Run says Python was not found, set "
     "Interpreter_Win or Interpreter_Mac on the xlwings.conf sheet.",
 )
 
