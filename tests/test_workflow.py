@@ -67,3 +67,17 @@ def test_a_guarded_event_names_its_condition(rules):
     walker = Walker(rules.workflow)
     state, issue = walker.apply_event({"has_errors": True}, "new", "confirm", "en")
     assert state == "new" and issue.message == "event confirm needs: not has_errors"
+
+
+def test_a_status_only_the_merchant_sets_survives_a_recalculation(recalc_rows):
+    """Closed is set by the merchant (event close, not automatic): the data cannot tell it, so it is kept."""
+    delivered = {**CLEAN, "Order State": "SHIPPED", "Shipping Provider": "USPS", "Tracking Number": "9400A",
+                 "Shipped At": "2018-11-20 10:00", "Delivered At": "2018-11-21 08:00"}
+    rows = recalc_rows([{**delivered, "Order ID": "kept", "Status": "Closed"},
+                        {**delivered, "Order ID": "derived", "Status": "Paid"},
+                        {**delivered, "Order ID": "refunded", "Status": "已关闭", "Refunded At": "2018-11-21 09:00",
+                         "Refunded By": "customer"}], AS_OF)
+    assert rows["kept"]["Status"] == "Closed"
+    assert "as the sheet shows it: only the merchant sets this status" in rows["kept"]["Explanation"]
+    assert rows["derived"]["Status"] == "Delivered"  # a status the data decides is worked out again
+    assert rows["refunded"]["Status"] == "Refunded"  # a closed order refunded later still moves on

@@ -24,6 +24,7 @@ from addin.domain.helpers import BOOL, NUMBER, TEXT
 from addin.domain.model import ERROR, WARNING, Issue, Policy, RuleSet
 from addin.domain.policies import appeal_deadline, money
 from addin.domain.vexpr import _pt, helper_memo, to_datetime64
+from addin.domain.workflow import _fold, kept_states
 
 NAT = np.datetime64("NaT", "us")
 
@@ -37,6 +38,7 @@ class Batch:
     cell_issues: dict[int, list[Issue]] = field(default_factory=dict)  # row index -> issues from reading
     bad: dict[str, np.ndarray] = field(default_factory=dict)  # field -> rows whose cell could not be read
     rows: list[int] = field(default_factory=list)  # sheet row of each order (for duplicate messages)
+    shown_status: list[Any] | None = None  # the Status the sheet showed (a state only the merchant sets is kept)
 
     @classmethod
     def from_rows(cls, orders: Sequence[Mapping[str, Any]], rules: RuleSet) -> Batch:
@@ -47,12 +49,14 @@ class Batch:
                 batch.cell_issues[i] = list(o["_issues"])
             for name in o.get("_bad") or ():
                 batch.bad.setdefault(name, np.zeros(len(orders), dtype=bool))[i] = True
+        if any(o.get("_shown_status") is not None for o in orders):
+            batch.shown_status = [o.get("_shown_status") for o in orders]
         return batch
 
     @classmethod
     def from_table(cls, table: Any) -> Batch:
         """A batch of the orders a reader (io/reader.py OrdersTable) read as columns."""
-        return cls(table.columns, table.n, table.cell_issues, table.bad, table.order_rows)
+        return cls(table.columns, table.n, table.cell_issues, table.bad, table.order_rows, table.shown_status)
 
 
 @dataclass
@@ -81,6 +85,7 @@ class BatchEngine:
         self.state_ids = list(workflow.states)
         self.code = {s: i for i, s in enumerate(self.state_ids)}
         self.auto = [e for e in workflow.events if e.auto]
+        self.kept = kept_states(workflow)
 
     def evaluate(self, batch: Batch, now: datetime, inventory: Mapping[str, float] | None = None,
                  language: str | None = None) -> Any:
@@ -97,7 +102,7 @@ class BatchEngine:
             self._summarize(cols, batch, failed)
             ship = rules.workflow.ship_by
             cols["ship_by"] = cols[ship.start_field] + np.timedelta64(int(ship.hours * 3600e6), "us")
-            start, unknown, state, path = self._walk(cols, n)
+            start, unknown, state, path = self._walk(cols, n, batch.shown_status)
             cols["status"] = np.array(self.state_ids, dtype=object)[state]
             policies = [self._policy(p, cols, n, now64) for p in rules.policies]
         return BatchResult(self, batch, cols, now, language or rules.language, failed, start, unknown, state, path,
@@ -183,7 +188,8 @@ class BatchEngine:
                 contact[i] |= issue.contact_customer
         cols["has_errors"], cols["has_warnings"], cols["contact_customer"] = errors, warnings, contact
 
-    def _walk(self, cols: dict[str, Any], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
+    def _walk(self, cols: dict[str, Any], n: int,
+              shown: list[Any] | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
         """Start states from the Wish Order State, then automatic events, all rows at once."""
         workflow = self.rules.workflow
         initial = self.code[workflow.initial]
@@ -202,6 +208,11 @@ class BatchEngine:
                 unknown[i] = True
             else:
                 start[i] = code
+        if shown is not None and self.kept:
+            for i, value in enumerate(shown):
+                sid = self.kept.get(_fold(value)) if value is not None else None
+                if sid is not None:
+                    start[i], unknown[i] = self.code[sid], False
         guards = [e.when.vfn(cols, n) if e.when is not None else np.ones(n, bool) for e in self.auto]
         state, path = start.copy(), []
         for _ in range(workflow.max_steps):

@@ -116,6 +116,7 @@ CATALOG: dict[str, Text] = {
     "no_calendar": Text(
         "{day} is outside the business-day calendar ({first}-{last})", "{day} 超出工作日历范围（{first}-{last}）"),
     "x_status": Text("Status {status}: {path}", "状态 {status}：{path}"),
+    "x_status_kept": Text("as the sheet shows it: only the merchant sets this status", "沿用表格中的状态：此状态只由商户设置"),
     "x_status_start": Text("start {state} ({why})", "起始 {state}（{why}）"),
     "x_ship_by": Text("Ship By = {start} + {hours} h [{rule} {ref}]", "发货截止 = {start} + {hours} 小时 [{rule} {ref}]"),
     "x_fine": Text("Fine {name} ${amount}: {reason} [{rule} {ref}]", "罚款 {name} ${amount}：{reason} [{rule} {ref}]"),

@@ -14,6 +14,7 @@ from typing import Any
 
 from addin.domain.messages import CATALOG, say
 from addin.domain.policies import compute_amount
+from addin.domain.workflow import kept_states
 from addin.domain.model import ERROR, AtRisk, Fine, Issue, OrderResult, RuleSet
 
 OUTPUT_COLUMNS = (
@@ -179,6 +180,8 @@ def _status_line(rules: RuleSet, language: str, status: str, start_state: str, e
         state_label = rules.fields["order_state"].label(language) if "order_state" in rules.fields else "Order State"
         ref = rules.workflow.wish_states_ref
         why = f"{state_label} {order_state} [{ref}]" if order_state else f"initial [{ref}]"
+        if start_state in kept_states(rules.workflow).values():
+            why = say("x_status_kept", language)
         by_id = {e.rule.id: e for e in rules.workflow.events}
         path = [say("x_status_start", language, state=start, why=why)]
         path += [f"{by_id[e].label(language)} [{e} {by_id[e].rule.ref}]" for e in events]

@@ -17,6 +17,24 @@ from addin.domain.messages import say
 from addin.domain.model import ERROR, WARNING, Event, Issue, Workflow
 
 
+def kept_states(workflow: Workflow) -> dict[str, str]:
+    """States only the merchant puts an order in (targets of manual events alone, e.g. closed), by every
+    spelling of their id and labels. A row the sheet shows in such a state stays there: the data
+    cannot tell it, so recalculating must not undo it."""
+    manual = {e.target for e in workflow.events if not e.auto}
+    automatic = {e.target for e in workflow.events if e.auto} | {workflow.initial} | set(workflow.wish_states.values())
+    out = {}
+    for sid in manual - automatic:
+        state = workflow.states[sid]
+        for spelling in (sid, state.label.en, state.label.zh):
+            out[_fold(spelling)] = sid
+    return out
+
+
+def _fold(text: Any) -> str:
+    return "".join(str(text).split()).replace("_", "").casefold()
+
+
 class Walker:
     """Precomputes, per state, the automatic events that may leave it (in YAML order)."""
 
@@ -33,8 +51,12 @@ class Walker:
         self._guards = fuse([(e.when, None) for e in self._auto_events], "guards")
         position = {id(e): i for i, e in enumerate(self._auto_events)}
         self._auto_index = {state: tuple((position[id(e)], e) for e in events) for state, events in self.auto.items()}
+        self.kept = kept_states(workflow)
 
     def start(self, order: Mapping[str, Any], language: str) -> tuple[str, Issue | None]:
+        shown = order.get("_shown_status")
+        if shown is not None and self.kept and _fold(shown) in self.kept:
+            return self.kept[_fold(shown)], None
         wish_state = order.get("order_state")
         if wish_state is None:
             return self.workflow.initial, None

@@ -69,6 +69,7 @@ class OrdersTable:
     cell_issues: dict[int, list[Issue]] = field(default_factory=dict)  # order -> cells that could not be read
     bad: dict[str, np.ndarray] = field(default_factory=dict)           # field -> orders whose cell was unreadable
     notes: list[str] = field(default_factory=list)
+    shown_status: list[Any] | None = None  # what the Status column showed before (None: no such column)
 
     @property
     def n(self) -> int:
@@ -81,6 +82,8 @@ class OrdersTable:
         for k in range(self.n):
             order = {name: value_at(col, k) for name, col in self.columns.items()}
             order["_row"], order["_index"] = self.order_rows[k], self.order_index[k]
+            if self.shown_status is not None:
+                order["_shown_status"] = self.shown_status[k]
             if k in self.cell_issues:
                 order["_issues"] = self.cell_issues[k]
                 order["_bad"] = frozenset(name for name, rows in self.bad.items() if rows[k])
@@ -149,6 +152,7 @@ def orders_from_grid(path: Path, sheet: str, grid: list[list[Any]], rules: RuleS
     for name, col in fields.items():
         raw_values = [rows[i][col] for i in order_index]
         values[name] = _convert_column(name, raw_values, rules, language, cell_issues, bad)
+    shown_status = [rows[i][computed["Status"]] for i in order_index] if "Status" in computed else None
     if not keep_rows:
         rows, grid = [], None
     n = len(order_rows)
@@ -164,7 +168,7 @@ def orders_from_grid(path: Path, sheet: str, grid: list[list[Any]], rules: RuleS
         masks[name] = np.zeros(n, dtype=bool)
         masks[name][ks] = True
     return OrdersTable(path, sheet, headers, fields, computed, rows, columns, order_rows, order_index, cell_issues,
-                       masks, notes)
+                       masks, notes, shown_status)
 
 
 BLANKS = frozenset({None, ""})
