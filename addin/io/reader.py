@@ -27,6 +27,8 @@ from addin.domain.model import ERROR, WARNING, Issue, RuleSet
 from addin.domain.present import OUTPUT_COLUMNS
 from addin.io.cells import CONVERTERS, CellError, excel_error, is_blank
 from addin.io.package import Package, PackageError
+from addin.io.sheetxml import column_index
+from addin.io.sheetxml import column_letters as column_letter
 
 ORDERS_SHEET = "Orders"
 INVENTORY_SHEET = "Inventory"
@@ -41,16 +43,6 @@ class InputError(Exception):
 
 def fold(header: Any) -> str:
     return "".join(str(header).split()).replace("_", "").casefold()
-
-
-def column_letter(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 @dataclass
@@ -352,21 +344,17 @@ def _scan_sheet(xml: bytes) -> tuple[dict[tuple[int, int], str], list[tuple[tupl
         ref = re.search(rb'\sr="([A-Z]+)(\d+)"', m.group(1))
         value = re.search(rb"<(?:\w+:)?v>([^<]*)<", m.group(2))
         if ref and value:
-            errors[(int(ref.group(2)) - 1, _column_number(ref.group(1).decode()))] = value.group(1).decode()
+            errors[(int(ref.group(2)) - 1, column_index(ref.group(1).decode()))] = value.group(1).decode()
     merged = []
     for m in _MERGE.finditer(xml):
-        c1, r1 = _column_number(m.group(1).decode()), int(m.group(2)) - 1
-        c2 = _column_number((m.group(3) or m.group(1)).decode())
+        c1, r1 = column_index(m.group(1).decode()), int(m.group(2)) - 1
+        c2 = column_index((m.group(3) or m.group(1)).decode())
         r2 = int(m.group(4) or m.group(2)) - 1
         merged.append(((r1, c1), (r2, c2)))
     return errors, merged
 
 
-def _column_number(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
+
 
 
 def _read_csv(path: Path) -> list[list[Any]]:
