@@ -389,3 +389,14 @@ def test_the_merchants_columns_in_the_fines_sheet_stay_with_their_fines(tmp_path
     new = zipfile.ZipFile(path).read("xl/worksheets/sheet3.xml")
     for piece in (rb"<cols>.*?</cols>", rb"<dataValidations.*?</dataValidations>"):
         assert re.search(piece, before, re.S).group(0) == re.search(piece, new, re.S).group(0)
+
+
+def test_many_workbooks_in_parallel_each_updated_and_summarised(tmp_path: Path):
+    books = [build(tmp_path / f"shop{i}.xlsm") for i in range(3)]
+    result = runner.invoke(app, ["recalc", str(tmp_path / "shop*.xlsm"), "--jobs", "2", "--as-of", AS_OF, "--json"])
+    assert result.exit_code == 0, result.output
+    report = __import__("json").loads(result.stdout)
+    assert sorted(Path(f["output"]).name for f in report["files"]) == ["shop0.xlsm", "shop1.xlsm", "shop2.xlsm"]
+    assert report["failed"] == [] and all(f["fines"] == 1 for f in report["files"])
+    for book in books:
+        assert values(book, "Orders")[0][-1] == "Explanation"
