@@ -400,3 +400,9 @@ def test_many_workbooks_in_parallel_each_updated_and_summarised(tmp_path: Path):
     assert report["failed"] == [] and all(f["fines"] == 1 for f in report["files"])
     for book in books:
         assert values(book, "Orders")[0][-1] == "Explanation"
+
+
+def test_the_workbook_keeps_its_permissions(book: Path):
+    book.chmod(0o640)
+    assert recalc(str(book)).exit_code == 0
+    assert book.stat().st_mode & 0o777 == 0o640

@@ -212,13 +212,23 @@ def write_package(pkg: Package, target: Path, replaced: Mapping[str, Any], added
 
 
 def _write(out: zipfile.ZipFile, info: zipfile.ZipInfo, content: bytes | Iterable[bytes], large: bool) -> None:
+    """A new part. Chunks are gathered into 1 MiB blocks (one deflate call each, not one per row), and a
+    large part is deflated at level 3: two thirds of level 6's time for a few per cent more bytes."""
     info.compress_type = zipfile.ZIP_DEFLATED
+    info._compresslevel = 3 if large or not isinstance(content, bytes) else None  # type: ignore[attr-defined]
     with out.open(info, "w", force_zip64=large) as dst:
         if isinstance(content, bytes):
             dst.write(content)
-        else:
-            for chunk in content:
-                dst.write(chunk)
+            return
+        block: list[bytes] = []
+        size = 0
+        for chunk in content:
+            block.append(chunk)
+            size += len(chunk)
+            if size >= 1 << 20:
+                dst.write(b"".join(block))
+                block, size = [], 0
+        dst.write(b"".join(block))
 
 
 def owned_columns(headers: Sequence[Any], computed: Mapping[str, int]) -> tuple[dict[str, int], list[tuple[int, str]]]:

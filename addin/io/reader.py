@@ -340,13 +340,13 @@ _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+)
 def _scan_sheet(xml: bytes) -> tuple[dict[tuple[int, int], str], list[tuple[tuple[int, int], tuple[int, int]]]]:
     """Error cells (#N/A, #DIV/0! ...) by (row, column), and merged ranges, of a sheet part (0-based)."""
     errors = {}
-    for m in _ERROR_CELL.finditer(xml):
+    for m in (_ERROR_CELL.finditer(xml) if b'"e"' in xml else ()):  # most sheets hold no error cell at all
         ref = re.search(rb'\sr="([A-Z]+)(\d+)"', m.group(1))
         value = re.search(rb"<(?:\w+:)?v>([^<]*)<", m.group(2))
         if ref and value:
             errors[(int(ref.group(2)) - 1, column_index(ref.group(1).decode()))] = value.group(1).decode()
     merged = []
-    for m in _MERGE.finditer(xml):
+    for m in (_MERGE.finditer(xml) if b"mergeCell" in xml else ()):
         c1, r1 = column_index(m.group(1).decode()), int(m.group(2)) - 1
         c2 = column_index((m.group(3) or m.group(1)).decode())
         r2 = int(m.group(4) or m.group(2)) - 1

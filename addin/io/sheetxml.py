@@ -66,7 +66,9 @@ def cell_xml(prefix: str, ref: str, value: Any, style: str | None, date_style: s
     if isinstance(value, (datetime, date)):
         moment = value if isinstance(value, datetime) else datetime.combine(value, time())
         s = f' s="{style if style is not None else date_style}"' if (style or date_style) is not None else ""
-        return f'<{p}c r="{ref}"{s}><{p}v>{excel_serial(moment.replace(tzinfo=None))!r}</{p}v></{p}c>'
+        if moment.tzinfo is not None:
+            moment = moment.replace(tzinfo=None)
+        return f'<{p}c r="{ref}"{s}><{p}v>{excel_serial(moment)!r}</{p}v></{p}c>'
     text = _text(str(value))
     return f'<{p}c r="{ref}"{s} t="inlineStr"><{p}is><{p}t xml:space="preserve">{text}</{p}t></{p}is></{p}c>'
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time
@@ -41,6 +42,13 @@ def atomic_path(target: Path) -> tuple[Path, Callable[[], None], Callable[[], No
     def commit() -> None:
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
+        try:  # the new file gets the old one's permissions (mkstemp makes it private to us)
+            mode = stat.S_IMODE(os.stat(target).st_mode)
+        except FileNotFoundError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp_path, mode)
         os.replace(tmp_path, target)
         try:
             dir_fd = os.open(target.parent, os.O_RDONLY)
