@@ -28,14 +28,16 @@ def _instant(value: np.datetime64) -> datetime | None:
 class RowView(Mapping[str, Any]):
     """Order i of a batch, read like the row engine's dict (values converted when asked)."""
 
-    __slots__ = ("cols", "i", "sheet_row")
+    __slots__ = ("cols", "i", "sheet_row", "now")
 
-    def __init__(self, cols: Mapping[str, Any], i: int, sheet_row: int):
-        self.cols, self.i, self.sheet_row = cols, i, sheet_row
+    def __init__(self, cols: Mapping[str, Any], i: int, sheet_row: int, now: datetime | None = None):
+        self.cols, self.i, self.sheet_row, self.now = cols, i, sheet_row, now
 
     def __getitem__(self, name: str) -> Any:
         if name == "_row":
             return self.sheet_row
+        if name == "now" and self.now is not None:  # asked for on every row: converted once per batch
+            return self.now
         col = self.cols[name]
         if isinstance(col, np.ndarray):
             return value_at(col, self.i)
@@ -59,6 +61,7 @@ class BatchResult:
         self.failed, self.start, self.unknown, self.state, self.path = failed, start, unknown, state, path
         self.policies = policies
         self.n = batch.n
+        self._now = _instant(cols["now"])
         # Which rules fired on which rows, found once for all rows: result(i) then only looks up.
         self.failing: dict[int, list[int]] = {}
         for r, mask in enumerate(failed):
@@ -77,7 +80,7 @@ class BatchResult:
         return self.n
 
     def row(self, i: int) -> RowView:
-        return RowView(self.cols, i, self.batch.rows[i] if self.batch.rows else i + 2)
+        return RowView(self.cols, i, self.batch.rows[i] if self.batch.rows else i + 2, self._now)
 
     def fined_rows(self) -> list[int]:
         """The orders with at least one fine, in order."""
