@@ -53,3 +53,16 @@ def test_text_that_looks_like_a_formula_or_holds_control_characters_stays_text()
 def test_a_sheet_with_a_dtd_is_refused():
     with pytest.raises(SheetError, match="DTD or entities"):
         rewrite(b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><worksheet/>', {}, {0})
+
+
+def test_text_that_looks_like_a_cell_reference_does_not_fool_the_rewriter():
+    tricky = b'<row r="5"><c r="A5" t="inlineStr"><is><t> r="B5" and r="C5"</t></is></c></row>'
+    out = rewrite(HEAD + tricky + TAIL, {5: {1: "new"}}, {1})
+    assert (b'<row r="5"><c r="A5" t="inlineStr"><is><t> r="B5" and r="C5"</t></is></c>'
+            b'<c r="B5" t="inlineStr"><is><t xml:space="preserve">new</t></is></c></row>') in out
+
+
+def test_a_row_whose_cells_stop_before_the_owned_columns_keeps_them_all():
+    row = b'<row r="2"><c r="A2"><v>1</v></c><c r="B2" s="3"><v>2</v></c></row>'
+    out = rewrite(HEAD + row + TAIL, {2: {4: 9}}, {4, 5})
+    assert b'<row r="2"><c r="A2"><v>1</v></c><c r="B2" s="3"><v>2</v></c><c r="E2"><v>9</v></c></row>' in out

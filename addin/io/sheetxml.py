@@ -108,6 +108,8 @@ class SheetRewriter:
         self._cell_ref = re.compile(rb"<" + p + rb'c\b[^>]*?\sr="([A-Z]+)')
         self._no_ref = re.compile(rb"<" + p + rb'c(?=[\s>/])(?![^>]*\sr=")')
         self._columns: dict[bytes, int] = {}
+        self._owned_letters = column_letters(self.min_owned).encode() if owned else b"?"
+        self._tag_start = b"<" + (m.group(1) or b"") + b"c"
         self.formulas = formulas  # (sheet row, formula text) -> fresh value of an add-in function, or None
         self._formula = re.compile(rb"<" + p + rb"f\b[^>]*>(.*?)</" + p + rb"f>", re.S)
 
@@ -157,12 +159,34 @@ class SheetRewriter:
 
         return self.cell_re.sub(refresh, cells)
 
-    def _split(self, body: bytes) -> tuple[bytes, bytes]:
+    def _in_cell_tag(self, body: bytes, at: int) -> int:
+        """Where the cell tag holding position `at` starts, or -1 if `at` is not inside a <c ...> tag
+        (text cannot hold a raw "<", so the nearest "<" before a tag attribute is that tag's)."""
+        start = body.rfind(b"<", 0, at)
+        tag = self._tag_start
+        if start < 0 or body[start:start + len(tag)] != tag or body[start + len(tag):start + len(tag) + 1] not in \
+                (b" ", b"\t", b"\n", b"\r") or b">" in body[start:at]:
+            return -1
+        return start
+
+    def _split(self, body: bytes, number: int = 0) -> tuple[bytes, bytes]:
         """The row's cells before the first owned column (kept as they are, unparsed) and the rest.
 
-        Only the cell tags' r attributes are looked at; a row with a cell that has no r
-        attribute (allowed, rare) is parsed whole.
+        Fast paths, for rows whose cells carry r attributes (Excel's always do): the first owned
+        column's cell found by its reference, or a last cell left of every owned column. Otherwise
+        the cell tags' r attributes are read in turn; a row with a cell that has no r attribute
+        (allowed, rare) is parsed whole.
         """
+        if number:
+            at = body.find(b' r="' + self._owned_letters + str(number).encode() + b'"')
+            start = self._in_cell_tag(body, at) if at >= 0 else -1
+            if start >= 0:
+                return body[:start], body[start:]
+            last = body.rfind(b' r="')
+            if at < 0 and last >= 0 and self._in_cell_tag(body, last) >= 0:
+                m = re.match(rb' r="([A-Z]+)', body[last:last + 12])
+                if m and column_index(m.group(1).decode()) < self.min_owned and not self._no_ref.search(body):
+                    return body, b""
         if self._no_ref.search(body):
             return b"", body
         for c in self._cell_ref.finditer(body):
@@ -175,7 +199,7 @@ class SheetRewriter:
         return body, b""
 
     def _row(self, m: re.Match[bytes], attrs: dict[bytes, bytes], number: int, values: Mapping[int, Any]) -> bytes:
-        keep, rest = self._split(m.group(3) or b"")
+        keep, rest = self._split(m.group(3) or b"", number)
         if self.formulas is not None and b"WISH_" in keep:
             keep = self._fresh_formulas(keep, number)
         cells: dict[int, bytes] = {}
