@@ -58,13 +58,71 @@ class Message:
                 if unknown:
                     raise MessageError(f"message ({lang}) uses unknown placeholder '{unknown[0]}'")
             self.names |= names
-            self._templates[lang] = _fast_format(source) or _ENV.from_string(source)
+            self._templates[lang] = _fast_format(source) or _FlatIf.parse(source) or _ENV.from_string(source)
 
     def render(self, language: str, context: Mapping[str, Any]) -> str:
         template = self._templates["zh" if language == "zh" else "en"]
         if isinstance(template, str):
             return template.format_map(_Blank(context))
+        if isinstance(template, _FlatIf):
+            return template.render(context)
         return template.render({n: _shown(context.get(n)) for n in self.names})
+
+
+_TOKEN = re.compile(r"\{\{\s*(\w+)\s*\}\}|\{%\s*if\s+(\w+)\s*%\}|\{%\s*(else|endif)\s*%\}|([^{}]+)")
+
+
+class _FlatIf:
+    """Messages with `{{ name }}` and un-nested `{% if name %}...{% else %}...{% endif %}`, rendered
+    without Jinja (a Next Action is rendered for every order); anything else is left to Jinja, and
+    tests/test_messages.py holds the two to the same output."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: list[tuple]):
+        self.parts = parts
+
+    @classmethod
+    def parse(cls, source: str) -> _FlatIf | None:
+        parts: list[tuple] = []
+        block: list[tuple] | None = None  # the if's parts: ("if", name, then, otherwise)
+        pos = 0
+        while pos < len(source):
+            m = _TOKEN.match(source, pos)
+            if m is None:
+                return None
+            var, cond, keyword, text = m.groups()
+            target = parts if block is None else (block[3] if block[4] else block[2])
+            if var is not None:
+                target.append(("var", var))
+            elif text is not None:
+                target.append(("text", text))
+            elif cond is not None:
+                if block is not None:
+                    return None  # nested: Jinja's
+                block = ["if", cond, [], [], False]
+            elif keyword == "else" and block is not None and not block[4]:
+                block[4] = True
+            elif keyword == "endif" and block is not None:
+                parts.append(("if", block[1], block[2], block[3]))
+                block = None
+            else:
+                return None
+            pos = m.end()
+        return cls(parts) if block is None else None
+
+    def render(self, context: Mapping[str, Any]) -> str:
+        return "".join(_flat(self.parts, context))
+
+
+def _flat(parts: list[tuple], context: Mapping[str, Any]) -> Iterable[str]:
+    for part in parts:
+        if part[0] == "text":
+            yield part[1]
+        elif part[0] == "var":
+            yield str(_shown(context.get(part[1])))
+        else:
+            yield from _flat(part[2] if _shown(context.get(part[1])) else part[3], context)
 
 
 _SIMPLE = re.compile(r"^(?:[^{}]|\{\{\s*\w+\s*\}\})*$")
