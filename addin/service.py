@@ -138,33 +138,44 @@ def _typed_row(raw: list[Any], k: int, table: OrdersTable, rules: RuleSet) -> li
     return row
 
 
-def _tally(report: RecalcReport, table: OrdersTable, order: Any, result: OrderResult, language: str) -> None:
-    """Add one order's issues and fines to a report."""
-    if result.issues:
-        if any(i.severity == ERROR for i in result.issues):
-            report.with_errors += 1
-        else:
-            report.with_warnings += 1
-        for issue in result.issues:
-            where = table.where(order, issue.field)
-            report.problems.append(f"{where} order {order.get('order_id') or '?'}: {issue_line(issue, language)}")
-    report.fines += len(result.fines)
-    report.fines_total += result.fines_total
+class _Tally:
+    """A report's counts, one order at a time (whole batch or row by row as a sheet is written)."""
+
+    def __init__(self, report: RecalcReport, table: OrdersTable, rules: RuleSet, language: str, now: datetime):
+        self.report, self.table, self.rules, self.language, self.now = report, table, rules, language, now
+        self.nearest: datetime | None = None
+
+    def add(self, order: Any, result: OrderResult) -> None:
+        report, table = self.report, self.table
+        if result.issues:
+            if any(i.severity == ERROR for i in result.issues):
+                report.with_errors += 1
+            else:
+                report.with_warnings += 1
+            for issue in result.issues:
+                where = table.where(order, issue.field)
+                report.problems.append(f"{where} order {order.get('order_id') or '?'}: "
+                                       f"{issue_line(issue, self.language)}")
+        report.fines += len(result.fines)
+        report.fines_total += result.fines_total
+        for fine in result.fines:
+            if fine.appealable and fine.appeal_deadline is not None and fine.appeal_deadline >= self.now:
+                self.report.open_appeals += 1
+                self.nearest = fine.appeal_deadline if self.nearest is None else min(self.nearest, fine.appeal_deadline)
+
+    def finish(self) -> RecalcReport:
+        self.report.fines_total = round(self.report.fines_total, 2)
+        self.report.nearest_appeal = self.rules.zones.to_workbook(self.nearest) if self.nearest else None
+        return self.report
 
 
 def summarize(table: OrdersTable, views: list[Any], results: list[OrderResult], rules: RuleSet, language: str,
               now: datetime) -> RecalcReport:
-    report = RecalcReport(str(table.path), None, orders=len(results), notes=list(table.notes))
-    nearest = None
+    tally = _Tally(RecalcReport(str(table.path), None, orders=len(results), notes=list(table.notes)), table, rules,
+                   language, now)
     for order, result in zip(views, results):
-        _tally(report, table, order, result, language)
-        for fine in result.fines:
-            if fine.appealable and fine.appeal_deadline is not None and fine.appeal_deadline >= now:
-                report.open_appeals += 1
-                nearest = fine.appeal_deadline if nearest is None else min(nearest, fine.appeal_deadline)
-    report.fines_total = round(report.fines_total, 2)
-    report.nearest_appeal = rules.zones.to_workbook(nearest) if nearest else None
-    return report
+        tally.add(order, result)
+    return tally.finish()
 
 
 def recalc_in_place(
@@ -196,15 +207,15 @@ def recalc_in_place(
             if sheet is None:
                 names = ", ".join(s.name for s in pkg.sheets())
                 raise InputError(f"{path}: no sheet named {ORDERS_SHEET} (sheets: {names})")
-            table = read_orders(path, rules, language, keep_rows=False)
+            table = read_orders(path, rules, language, keep_rows=False, package=pkg)
             if inventory_path:
                 inventory = read_inventory(inventory_path)
             else:
-                inventory = read_inventory(path) if pkg.sheet(INVENTORY_SHEET) is not None else None
+                inventory = read_inventory(path, package=pkg) if pkg.sheet(INVENTORY_SHEET) is not None else None
             batch = BatchEngine(rules).evaluate(Batch.from_table(table), as_of, inventory, language)
             report = RecalcReport(str(table.path), str(path), orders=table.n, notes=list(table.notes))
             where, added = owned_columns(table.headers, table.computed)
-            updates = _LazyRows(table, batch, rules, language, where, report)
+            updates = _LazyRows(table, batch, rules, language, where, _Tally(report, table, rules, language, as_of))
             if added:
                 updates.fixed[1] = {col: name for col, name in added}
             ledger_rows = [row for k in batch.fined_rows() for row in fine_rows(batch.result(k), rules, language)]
@@ -236,8 +247,7 @@ def recalc_in_place(
             if backup:
                 shutil.copy2(path, path.with_name(f"{path.stem}.bak{path.suffix}"))
             write_package(pkg, path, replaced, new_parts)
-    updates.finish(as_of)
-    return report
+    return updates.tally.finish()
 
 
 def _formula_values(table: OrdersTable, rules: RuleSet) -> Callable[[int, str], Any]:
@@ -270,12 +280,11 @@ class _LazyRows:
     million rows are never held at once), adding each order to the report as it goes."""
 
     def __init__(self, table: OrdersTable, batch: Any, rules: RuleSet, language: str, where: dict[str, int],
-                 report: RecalcReport):
+                 tally: _Tally):
         self.table, self.batch, self.rules, self.language, self.where = table, batch, rules, language, where
-        self.report = report
+        self.tally = tally
         self.row_of = {number: k for k, number in enumerate(table.order_rows)}
         self.fixed: dict[int, dict[int, Any]] = {}
-        self.nearest: datetime | None = None
 
     def get(self, number: int) -> dict[int, Any] | None:
         if number in self.fixed:
@@ -284,17 +293,9 @@ class _LazyRows:
         if k is None:
             return None
         order, result = self.batch.row(k), self.batch.result(k)
-        _tally(self.report, self.table, order, result, self.language)
-        for fine in result.fines:
-            if fine.appealable and fine.appeal_deadline is not None and fine.appeal_deadline >= order["now"]:
-                self.report.open_appeals += 1
-                self.nearest = fine.appeal_deadline if self.nearest is None else min(self.nearest, fine.appeal_deadline)
+        self.tally.add(order, result)
         cells = render(order, result, self.rules, self.language, lambda f: self.table.cell(order, f))
         return {self.where[name]: value for name, value in cells.items()}
-
-    def finish(self, now: datetime) -> None:
-        self.report.fines_total = round(self.report.fines_total, 2)
-        self.report.nearest_appeal = self.rules.zones.to_workbook(self.nearest) if self.nearest else None
 
 
 @dataclass

@@ -66,6 +66,7 @@ class Package:
             raise PackageError(f"{self.path}: not a readable .xlsx/.xlsm (broken or truncated zip: {e})") from None
         # Parts are checked against their CRC as they are read (zipfile raises then), not all up front.
         self.infos = {info.filename: info for info in self.zip.infolist()}
+        self._parts: dict[str, bytes] = {}
         total = 0
         for info in self.infos.values():
             total += info.file_size
@@ -87,8 +88,14 @@ class Package:
         self.close()
 
     def read(self, name: str) -> bytes:
+        """A part's bytes, inflated once per package: the reader and the rewriter of one recalculation
+        both need the Orders sheet, the workbook part and its relationships."""
+        hit = self._parts.get(name)
+        if hit is not None:
+            return hit
         try:
-            return self.zip.read(name)
+            data = self._parts[name] = self.zip.read(name)
+            return data
         except KeyError:
             raise PackageError(f"{self.path}: part {name} is missing") from None
         except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as e:

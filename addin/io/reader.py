@@ -97,14 +97,16 @@ class OrdersTable:
         return f"{column_letter(self.fields[field_name])}{order['_row']}"
 
 
-def read_orders(path: str | Path, rules: RuleSet, language: str | None = None, *, keep_rows: bool = True) -> OrdersTable:
+def read_orders(path: str | Path, rules: RuleSet, language: str | None = None, *, keep_rows: bool = True,
+                package: Package | None = None) -> OrdersTable:
     """Read the Orders table of a workbook or CSV; raise InputError for a file that cannot be used.
 
     keep_rows=False drops the raw cells once the orders are typed (an in-place update does not
-    write them again), which halves the memory a large sheet needs.
+    write them again), which halves the memory a large sheet needs. `package`: the workbook already
+    opened by the caller (its parts are then inflated once).
     """
     path = Path(path)
-    grid, sheet = _read_grid(path, ORDERS_SHEET)
+    grid, sheet = _read_grid(path, ORDERS_SHEET, package)
     return orders_from_grid(path, sheet, grid, rules, language, keep_rows=keep_rows)
 
 
@@ -224,11 +226,11 @@ def _convert_cells(name: str, raw: list[Any], rules: RuleSet, language: str, iss
     return out
 
 
-def read_inventory(path: str | Path, *, required: bool = True) -> dict[str, float] | None:
+def read_inventory(path: str | Path, *, required: bool = True, package: Package | None = None) -> dict[str, float] | None:
     """SKU -> stock from an Inventory sheet (or a CSV); None when a workbook has no such sheet and it is optional."""
     path = Path(path)
     try:
-        grid, sheet = _read_grid(path, INVENTORY_SHEET)
+        grid, sheet = _read_grid(path, INVENTORY_SHEET, package)
     except InputError:
         if required:
             raise
@@ -296,7 +298,7 @@ def _match_headers(path: Path, sheet: str, headers: list[Any], rules: RuleSet) -
     return {name: col for name, (_, col) in best.items()}, computed, notes
 
 
-def _read_grid(path: Path, sheet_name: str) -> tuple[list[list[Any]], str]:
+def _read_grid(path: Path, sheet_name: str, package: Package | None = None) -> tuple[list[list[Any]], str]:
     if not path.exists():
         raise InputError(f"{path}: file not found")
     if path.is_dir():
@@ -309,12 +311,16 @@ def _read_grid(path: Path, sheet_name: str) -> tuple[list[list[Any]], str]:
     if suffix not in EXCEL_SUFFIXES:
         raise InputError(f"{path}: unsupported file type {suffix or '(none)'}; use .xlsx, .xlsm or .csv")
     try:
-        with Package(path) as pkg:  # refuses bombs, truncated zips and .xls before any parser sees them
+        pkg = package or Package(path)  # refuses bombs, truncated zips and .xls before any parser sees them
+        try:
             ref = pkg.sheet(sheet_name)
             if ref is None:
                 names = ", ".join(s.name for s in pkg.sheets())
                 raise InputError(f"{path}: no sheet named {sheet_name} (sheets: {names})")
             errors, merged = _scan_sheet(pkg.read(ref.part))
+        finally:
+            if package is None:
+                pkg.close()
     except PackageError as e:
         raise InputError(str(e)) from None
     try:
