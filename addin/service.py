@@ -23,6 +23,7 @@ from addin.domain.batch import Batch, BatchEngine
 from addin.domain.columns import value_at
 from addin.domain.model import ERROR, OrderResult, RuleSet
 from addin.domain.present import fine_rows, issue_line, render
+from addin.domain.present_batch import BLOCK, BatchPresenter
 from addin.io.cells import parse_datetime_text
 from addin.io.inplace import (
     FINES_SHEET, LockedError, SheetRewriter, add_sheet, date_style, fines_sheet_xml, mark_full_calculation,
@@ -276,15 +277,18 @@ def _formula_values(table: OrdersTable, rules: RuleSet) -> Callable[[int, str], 
 
 
 class _LazyRows:
-    """The computed cells of each order row, made when the sheet writer reaches the row (so a
-    million rows are never held at once), adding each order to the report as it goes."""
+    """The computed cells of each order row, made a block of rows at a time when the sheet writer
+    reaches them (so a million rows are never held at once); the orders with issues or fines are
+    added to the report as they are made (no other order changes its counts)."""
 
     def __init__(self, table: OrdersTable, batch: Any, rules: RuleSet, language: str, where: dict[str, int],
                  tally: _Tally):
-        self.table, self.batch, self.rules, self.language, self.where = table, batch, rules, language, where
-        self.tally = tally
+        self.tally, self.where = tally, where
+        self.presenter = BatchPresenter(batch, rules, language, cell_of=table.cell, on_result=tally.add)
         self.row_of = {number: k for k, number in enumerate(table.order_rows)}
+        self.n = table.n
         self.fixed: dict[int, dict[int, Any]] = {}
+        self.lo, self.block = 0, []
 
     def get(self, number: int) -> dict[int, Any] | None:
         if number in self.fixed:
@@ -292,10 +296,10 @@ class _LazyRows:
         k = self.row_of.get(number)
         if k is None:
             return None
-        order, result = self.batch.row(k), self.batch.result(k)
-        self.tally.add(order, result)
-        cells = render(order, result, self.rules, self.language, lambda f: self.table.cell(order, f))
-        return {self.where[name]: value for name, value in cells.items()}
+        if not self.lo <= k < self.lo + len(self.block):  # rows come in sheet order: the next block
+            self.lo, self.block = k, self.presenter.cells(k, min(k + BLOCK, self.n))
+        where = self.where
+        return {where[name]: value for name, value in self.block[k - self.lo].items()}
 
 
 @dataclass

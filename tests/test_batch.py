@@ -90,12 +90,17 @@ def order_strategy(rules):
     return st.fixed_dictionaries(fields)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(data=st.data())
-def test_random_orders_give_the_same_cells_in_both_engines(rules, data):
+def draw_batch(rules, data):
+    """Random orders (on sheet rows 2...), a time to evaluate them at, and maybe an inventory."""
     orders = data.draw(st.lists(order_strategy(rules), min_size=1, max_size=30))
     for i, o in enumerate(orders):
         o["_row"] = i + 2
     now = data.draw(instants().filter(lambda v: v is not None))
-    inventory = data.draw(st.one_of(st.none(), st.just({"S1": 3.0, "S2": 0.0})))
+    return orders, now, data.draw(st.one_of(st.none(), st.just({"S1": 3.0, "S2": 0.0})))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_random_orders_give_the_same_cells_in_both_engines(rules, data):
+    orders, now, inventory = draw_batch(rules, data)
     assert_same(*both(rules, orders, now, inventory))

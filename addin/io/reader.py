@@ -106,6 +106,18 @@ def read_orders(path: str | Path, rules: RuleSet, language: str | None = None, *
     opened by the caller (its parts are then inflated once).
     """
     path = Path(path)
+    if package is not None and not keep_rows:  # in place: the sheet streamed into typed columns
+        from addin.io.orders_xlsx import read_orders_streaming
+        from addin.io.sheetread import NotStreamable
+
+        ref = package.sheet(ORDERS_SHEET)
+        if ref is not None:
+            try:
+                return read_orders_streaming(path, package, ref, rules, language or rules.language)
+            except NotStreamable:
+                pass  # written in a way the stream does not take: the general reader below
+            except PackageError as e:
+                raise InputError(str(e)) from None
     grid, sheet = _read_grid(path, ORDERS_SHEET, package)
     return orders_from_grid(path, sheet, grid, rules, language, keep_rows=keep_rows)
 
@@ -119,14 +131,8 @@ def orders_from_grid(path: Path, sheet: str, grid: list[list[Any]], rules: RuleS
     source in messages.
     """
     language = language or rules.language
-    if not grid or all(is_blank(v) for v in grid[0]):
-        raise InputError(f"{path}: sheet {sheet} has no header row (row 1 is empty)")
-    headers = list(grid[0])
-    fields, computed, notes = _match_headers(path, sheet, headers, rules)
-    if "order_id" in rules.fields and "order_id" not in fields:
-        shown = ", ".join(str(h) for h in headers if not is_blank(h))
-        raise InputError(f"{path}: sheet {sheet} has no {rules.fields['order_id'].header} column "
-                         f"(headers in row 1: {shown})")
+    headers = list(grid[0]) if grid else []
+    fields, computed, notes = check_header(path, sheet, headers, rules)
     zones = rules.zones
     width = len(headers)
     rows: list[list[Any]] = []
@@ -163,6 +169,26 @@ def orders_from_grid(path: Path, sheet: str, grid: list[list[Any]], rules: RuleS
         masks[name][ks] = True
     return OrdersTable(path, sheet, headers, fields, computed, rows, columns, order_rows, order_index, cell_issues,
                        masks, notes, shown_status)
+
+
+def check_header(path: Path, sheet: str, headers: list[Any], rules: RuleSet) -> tuple[dict, dict, list[str]]:
+    """Row 1 of an orders sheet: which column gives each field and each computed column, or InputError."""
+    if not headers or all(is_blank(v) for v in headers):
+        raise InputError(f"{path}: sheet {sheet} has no header row (row 1 is empty)")
+    fields, computed, notes = _match_headers(path, sheet, headers, rules)
+    if "order_id" in rules.fields and "order_id" not in fields:
+        shown = ", ".join(str(h) for h in headers if not is_blank(h))
+        raise InputError(f"{path}: sheet {sheet} has no {rules.fields['order_id'].header} column "
+                         f"(headers in row 1: {shown})")
+    return fields, computed, notes
+
+
+def merged_in_table(merged: list[tuple[tuple[int, int], tuple[int, int]]], width: int) -> str | None:
+    """The first merged range (0-based corners) that reaches into the table's columns, as A1:B2."""
+    for first, last in merged:
+        if first[1] < width or last[1] < width:
+            return f"{column_letter(first[1])}{first[0] + 1}:{column_letter(last[1])}{last[0] + 1}"
+    return None
 
 
 BLANKS = frozenset({None, ""})
@@ -328,11 +354,9 @@ def _read_grid(path: Path, sheet_name: str, package: Package | None = None) -> t
         grid = book.get_sheet_by_name(ref.name).to_python(skip_empty_area=False)
     except Exception as e:  # noqa: BLE001 - calamine raises several types for broken files
         raise InputError(f"{path}: sheet {ref.name} cannot be read ({type(e).__name__}: {e})") from None
-    width = max((len(r) for r in grid[:1]), default=0)
-    for first, last in merged:
-        if first[1] < width or last[1] < width:
-            span = f"{column_letter(first[1])}{first[0] + 1}:{column_letter(last[1])}{last[0] + 1}"
-            raise InputError(f"{path}: sheet {ref.name} has merged cells {span} in the orders table; unmerge them")
+    span = merged_in_table(merged, max((len(r) for r in grid[:1]), default=0))
+    if span:
+        raise InputError(f"{path}: sheet {ref.name} has merged cells {span} in the orders table; unmerge them")
     for (r, c), value in errors.items():  # calamine reads an error cell as empty: put the error back
         if r < len(grid) and c < len(grid[r]):
             grid[r][c] = value

@@ -19,6 +19,7 @@ from xml.sax.saxutils import escape
 
 EXCEL_EPOCH = datetime(1899, 12, 30)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]|_x[0-9A-Fa-f]{4}_")
+_NEEDS_ESCAPE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f&<>]|_x")  # else the text goes into XML as it is
 
 
 class SheetError(ValueError):
@@ -75,6 +76,8 @@ def cell_xml(prefix: str, ref: str, value: Any, style: str | None, date_style: s
 
 _ROOT = re.compile(rb"<(\w+:)?worksheet\b")
 _ATTR = re.compile(rb'\s([\w:]+)="([^"]*)"')
+_ROW_R = re.compile(rb'\sr="(\d+)"')
+_LETTERS = re.compile(rb"[A-Z]+")
 
 
 class SheetRewriter:
@@ -112,26 +115,61 @@ class SheetRewriter:
         self._tag_start = b"<" + (m.group(1) or b"") + b"c"
         self.formulas = formulas  # (sheet row, formula text) -> fresh value of an add-in function, or None
         self._formula = re.compile(rb"<" + p + rb"f\b[^>]*>(.*?)</" + p + rb"f>", re.S)
+        self._letter_cache: dict[int, str] = {}
 
     def chunks(self) -> Iterator[bytes]:
-        """The new sheet part, in pieces (so a large sheet need not be built twice in memory)."""
-        xml, pos, next_row, first = self.xml, 0, 1, True
+        """The new sheet part, in pieces (so a large sheet need not be built twice in memory).
+
+        Rows are found with bytes.find, not a regular expression: a row's end tag cannot occur
+        inside cell text (a raw "<" is not allowed there), and this loop runs once per order row.
+        """
+        xml, next_row, first = self.xml, 1, True
+        p = self.prefix.encode()
+        open_tag, close_tag = b"<" + p + b"row", b"</" + p + b"row>"
         data_start = xml.find(b"sheetData")
-        for m in self.row_re.finditer(xml, data_start if data_start >= 0 else 0):
-            attrs = dict(_ATTR.findall(m.group(1)))
-            number = int(attrs.get(b"r", next_row))
-            next_row = number + 1
-            values = self.updates.get(number)
+        data_end = xml.rfind(b"sheetData")  # in </sheetData>; the same place for <sheetData/>
+        if data_start < 0:
+            data_start = data_end = len(xml)
+        pos, cut = data_start, 0
+        updates, pieces, size = self.updates, [], 0
+        find, row_attrs = xml.find, _ROW_R.search
+        while True:
+            at = find(open_tag, pos, data_end)
+            if at < 0:
+                break
+            after = xml[at + len(open_tag):at + len(open_tag) + 1]
+            if after not in (b" ", b">", b"/", b"\t", b"\n", b"\r"):  # e.g. <rowBreaks> (not in sheetData)
+                pos = at + 1
+                continue
+            gt = find(b">", at)
+            attrs = xml[at + len(open_tag):gt]
+            if attrs.endswith(b"/"):
+                attrs, body, end = attrs[:-1], b"", gt + 1
+            else:
+                close = find(close_tag, gt)
+                if close < 0:
+                    raise SheetError(f"row at byte {at} has no end tag")
+                body, end = xml[gt + 1:close], close + len(close_tag)
+            hit = row_attrs(attrs)
+            number = int(hit.group(1)) if hit else next_row
+            next_row, pos = number + 1, end
+            values = updates.get(number)
             if values is None:
                 continue
-            piece = xml[pos:m.start()]
+            piece = xml[cut:at]
             if first:  # the <dimension> sits before the first row
-                piece, first = set_dimension(piece, self.max_col), False
-            yield piece
-            yield self._row(m, attrs, number, values)
-            pos = m.end()
-        tail = set_dimension(xml[pos:], self.max_col) if first else xml[pos:]
-        yield widen_autofilter(tail, self.max_col)
+                piece, first = set_dimension(xml[:at], self.max_col), False
+            row = self._row(attrs, body, number, values)
+            pieces.append(piece)
+            pieces.append(row)
+            size += len(piece) + len(row)
+            cut = end
+            if size >= 1 << 20:
+                yield b"".join(pieces)
+                pieces, size = [], 0
+        tail = set_dimension(xml[cut:], self.max_col) if first else xml[cut:]
+        pieces.append(widen_autofilter(tail, self.max_col))
+        yield b"".join(pieces)
 
     def _fresh_formulas(self, cells: bytes, number: int) -> bytes:
         """Cells whose formula calls one of the add-in's functions keep the formula and get a fresh cached value."""
@@ -182,11 +220,15 @@ class SheetRewriter:
             start = self._in_cell_tag(body, at) if at >= 0 else -1
             if start >= 0:
                 return body[:start], body[start:]
-            last = body.rfind(b' r="')
-            if at < 0 and last >= 0 and self._in_cell_tag(body, last) >= 0:
-                m = re.match(rb' r="([A-Z]+)', body[last:last + 12])
-                if m and column_index(m.group(1).decode()) < self.min_owned and not self._no_ref.search(body):
-                    return body, b""
+            if at < 0:  # no owned cell yet: keep the row whole if its last cell is left of every owned column
+                tag = self._tag_start + b' r="'
+                last = body.rfind(tag)
+                # Every "<c" opening a cell tag with r as its first attribute (as Excel, XlsxWriter and
+                # LibreOffice write them) means every cell has its reference; text holds no raw "<".
+                if last >= 0 and body.count(tag) == body.count(self._tag_start):
+                    m = _LETTERS.match(body, last + len(tag))
+                    if m and column_index(m.group().decode()) < self.min_owned:
+                        return body, b""
         if self._no_ref.search(body):
             return b"", body
         for c in self._cell_ref.finditer(body):
@@ -198,14 +240,14 @@ class SheetRewriter:
                 return body[:c.start()], body[c.start():]
         return body, b""
 
-    def _row(self, m: re.Match[bytes], attrs: dict[bytes, bytes], number: int, values: Mapping[int, Any]) -> bytes:
-        keep, rest = self._split(m.group(3) or b"", number)
+    def _row(self, attrs: bytes, body: bytes, number: int, values: Mapping[int, Any]) -> bytes:
+        keep, rest = self._split(body, number)
         if self.formulas is not None and b"WISH_" in keep:
             keep = self._fresh_formulas(keep, number)
-        cells: dict[int, bytes] = {}
+        kept: dict[int, bytes] = {}  # cells right of the first owned column that are not owned
         styles: dict[int, str] = {}
         col = -1
-        for c in self.cell_re.finditer(rest):
+        for c in (self.cell_re.finditer(rest) if rest else ()):
             cattrs = dict(_ATTR.findall(c.group(1)))
             ref = cattrs.get(b"r")
             col = column_index(re.match(rb"[A-Z]+", ref).group().decode()) if ref else col + 1
@@ -213,7 +255,7 @@ class SheetRewriter:
                 if b"s" in cattrs:
                     styles[col] = cattrs[b"s"].decode()
                 continue
-            cells[col] = c.group(0) if ref else c.group(0).replace(b"<" + self.prefix.encode() + b"c",
+            kept[col] = c.group(0) if ref else c.group(0).replace(b"<" + self.prefix.encode() + b"c",
                                                                   f'<{self.prefix}c r="{column_letters(col)}{number}"'
                                                                   .encode(), 1)
         header_style = None
@@ -223,16 +265,41 @@ class SheetRewriter:
             tag = keep[keep.rfind(b"<", 0, at):keep.find(b">", at)] if at >= 0 else b""
             hit = re.search(rb'\ss="(\d+)"', tag)
             header_style = hit.group(1).decode() if hit else None
+        letters, make, row = self._letters, self._cell, str(number)
+        new: dict[int, str] = {}
         for col, value in values.items():
             if value is None or value == "":
                 continue
-            style = styles.get(col, header_style if number == 1 else None)
-            cells[col] = cell_xml(self.prefix, f"{column_letters(col)}{number}", value, style,
-                                  self.date_style).encode()
-        start = re.sub(rb'\sspans="[^"]*"', b"", m.group(1))
+            style = styles.get(col, header_style if number == 1 else None) if styles or number == 1 else None
+            new[col] = make(letters(col) + row, value, style)
+        if "spans" in attrs.decode("latin-1"):
+            attrs = re.sub(rb'\sspans="[^"]*"', b"", attrs)
         p = self.prefix.encode()
-        body = keep + b"".join(cells[c] for c in sorted(cells))
-        return b"<" + p + b"row" + start + b">" + body + b"</" + p + b"row>"
+        if kept:
+            cells = {**{c: x.decode() for c, x in kept.items()}, **new}
+            tail = "".join(cells[c] for c in sorted(cells))
+        else:
+            tail = "".join(new[c] for c in sorted(new))
+        return b"".join((b"<", p, b"row", attrs, b">", keep, tail.encode(), b"</", p, b"row>"))
+
+    def _letters(self, col: int) -> str:
+        hit = self._letter_cache.get(col)
+        if hit is None:
+            hit = self._letter_cache[col] = column_letters(col)
+        return hit
+
+    def _cell(self, ref: str, value: Any, style: str | None) -> str:
+        """cell_xml for the common values, without its isinstance chain (this runs for every owned cell)."""
+        kind = value.__class__
+        p = self.prefix
+        if kind is str and not p:
+            text = _text(value) if _NEEDS_ESCAPE.search(value) else value
+            s = f' s="{style}"' if style is not None else ""
+            return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+        if kind is float and not p:
+            s = f' s="{style}"' if style is not None else ""
+            return f'<c r="{ref}"{s}><v>{value!r}</v></c>'
+        return cell_xml(p, ref, value, style, self.date_style)
 
 
 def widen_ref(ref: str, max_col: int) -> str:

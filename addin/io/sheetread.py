@@ -1,0 +1,367 @@
+"""Reading chosen columns of a worksheet part in one streaming pass, straight into typed columns.
+
+Why by hand: python-calamine (Rust) parses a sheet fast but builds the whole sheet first, as a
+Python list of lists at the end (about 2.5 GB at a million orders; shared/notes/perf-baseline.md
+§2), and every cell then becomes a Python object that the reader types again. Here the sheet part
+is inflated a few MiB at a time, one regular expression finds the cells, only the columns the rules
+read are kept, and numbers and Excel serial dates become numpy arrays without a Python object per
+cell. Memory stays at the size of the typed columns.
+
+The fast grammar is the one Excel, LibreOffice, XlsxWriter and openpyxl write: `<c r="B7" ...>`
+with the reference first and no namespace prefix. A part written otherwise (a prefix, a cell
+without its reference) raises NotStreamable and the caller reads it the general way.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from itertools import chain
+from operator import itemgetter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html import unescape
+from typing import Any
+
+import numpy as np
+
+from addin.io.package import Package, PackageError, q
+from addin.io.sheetxml import column_index
+
+BLOCK = 4 << 20
+DATE_FORMAT_IDS = frozenset(set(range(14, 23)) | {45, 46, 47})  # Excel's built-in date and time formats
+_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
+_ODD_CELL = re.compile(rb"<c[\t\r\n]")
+_TYPE = re.compile(rb'\st="(\w+)"')
+_STYLE = re.compile(rb'\ss="(\d+)"')
+_V = re.compile(rb"<v>([^<]*)</v>")
+_T = re.compile(rb"<t(?:\s[^>]*)?>([^<]*)</t>|<t(?:\s[^>]*)?/>")
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_ROOT = re.compile(rb"<(\w+:)?worksheet\b")
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
+EXCEL_EPOCH_US = np.datetime64("1899-12-30T00:00:00", "us").astype(np.int64)
+DAY_US = 86_400_000_000
+
+
+class NotStreamable(Exception):
+    """A sheet part this reader does not take (the general reader does)."""
+
+
+def text(raw: bytes) -> str:
+    """XML character data as the text it stands for: entities, and Excel's _xHHHH_ escapes."""
+    value = raw.decode("utf-8")
+    if "&" in value:
+        value = unescape(value)
+    if "_x" in value:
+        value = _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), value)
+    return value
+
+
+def rich_text(inner: bytes) -> str:
+    """The text of an inline string or shared-string item: its <t> runs joined (phonetic runs left out)."""
+    if b"<rPh" in inner:
+        inner = re.sub(rb"<rPh\b.*?</rPh>", b"", inner, flags=re.S)
+    return "".join(text(m.group(1) or b"") for m in _T.finditer(inner))
+
+
+class SharedStrings:
+    """xl/sharedStrings.xml, its items decoded when a cell first asks for them."""
+
+    def __init__(self, data: bytes):
+        start = data.find(b"<si")
+        self.items = data[start:].split(b"</si>") if start >= 0 else []
+        self.cache: dict[int, str] = {}
+
+    def __getitem__(self, index: int) -> str:
+        hit = self.cache.get(index)
+        if hit is None:
+            item = self.items[index]
+            hit = self.cache[index] = rich_text(item[item.find(b">") + 1:])
+        return hit
+
+
+def date_styles(pkg: Package) -> frozenset[int]:
+    """The cell-style indexes (xf) whose number format shows a date or time, as Excel decides it."""
+    part = next((t for k, t in pkg.rels(pkg.workbook_part).values() if k == "styles"), None)
+    if part is None:
+        return frozenset()
+    root = pkg.xml(part)
+    custom = {nf.get("numFmtId"): nf.get("formatCode", "") for nf in root.iter(q("numFmt"))}
+    xfs = root.find(q("cellXfs"))
+    found = set()
+    for i, xf in enumerate(xfs if xfs is not None else []):
+        fid = xf.get("numFmtId", "0")
+        if fid in custom:
+            if re.search(r"[ymdhs]", re.sub(r'"[^"]*"|\[[^]]*]|\\.', "", custom[fid]), re.I):
+                found.add(i)
+        elif fid.isdigit() and int(fid) in DATE_FORMAT_IDS:
+            found.add(i)
+    return frozenset(found)
+
+
+def blocks(pkg: Package, part: str) -> Iterator[bytes]:
+    """The inflated part in pieces of about BLOCK bytes, each ending at the end of a row."""
+    try:
+        with pkg.zip.open(part) as fh:
+            carry = b""
+            while True:
+                data = fh.read(BLOCK)
+                if not data:
+                    if carry:
+                        yield carry
+                    return
+                buf = carry + data if carry else data
+                cut = buf.rfind(b"</row>")
+                if cut < 0:
+                    carry = buf
+                    continue
+                cut += 6
+                yield buf[:cut]
+                carry = buf[cut:]
+    except KeyError:
+        raise PackageError(f"{pkg.path}: part {part} is missing") from None
+    except (zlib.error, EOFError, OSError) as e:
+        raise PackageError(f"{pkg.path}: part {part} is damaged ({e})") from None
+    except Exception as e:  # zipfile.BadZipFile (CRC) and friends
+        if type(e).__name__ == "BadZipFile":
+            raise PackageError(f"{pkg.path}: part {part} is damaged ({e})") from None
+        raise
+
+
+_LEADING = re.compile(rb'<c r="([A-Z]{1,3})\d')
+_ROWNUM = re.compile(rb'<c r="[A-Z]{1,3}(\d+)"')
+_SEP = b"\x00"  # cannot occur in XML: joins a column's cells so one findall reads them all
+_BLANK = rb'(?: s="\d+")?/>'
+_PLAIN_NUMBER = re.compile(rb'(?:^|\x00)[A-Z]+\d+"(?: s="\d+")?(?: t="n")?(?:/>|><v>([^<]*)</v></c>)')
+_STYLED = re.compile(rb'(?:^|\x00)[A-Z]+\d+" s="(\d+)"')
+_PLAIN_INLINE = re.compile(rb'(?:^|\x00)[A-Z]+\d+"(?:' + _BLANK + rb'|(?: s="\d+")? t="inlineStr">'
+                           rb'<is><t(?: xml:space="preserve")?>([^<]*)</t></is></c>)')
+_PLAIN_SHARED = re.compile(rb'(?:^|\x00)[A-Z]+\d+"(?:' + _BLANK + rb'|(?: s="\d+")? t="s"><v>(\d+)</v></c>)')
+
+
+@dataclass
+class Column:
+    """One sheet column's cells below the header: each cell's row, and its XML from just after
+    `<c r="` (its reference, attributes and content; what follows the cell's end is ignored)."""
+
+    rows: np.ndarray
+    tails: list[bytes]
+
+    def joined(self) -> bytes:
+        return _SEP.join(self.tails)
+
+    def cells(self) -> list[tuple[bytes, bytes]]:
+        """(attributes, inner XML) of each cell, read one by one (the general path)."""
+        out = []
+        for tail in self.tails:
+            m = _CELL.match(b'<c r="' + tail)
+            if m is None:
+                raise NotStreamable("a cell that does not parse")
+            out.append((m.group(3), m.group(4) or b""))
+        return out
+
+
+@dataclass
+class SheetScan:
+    header: dict[int, Any]                   # column -> header value (row 1)
+    columns: dict[int, Column]               # wanted column -> its cells below row 1
+    other_rows: list[int]                    # rows with a non-empty cell in a column not wanted
+    merged: list[tuple[tuple[int, int], tuple[int, int]]]
+    shared: SharedStrings | None
+
+
+def scan(pkg: Package, part: str, wanted: Any) -> SheetScan:
+    """One pass over a sheet part: its header row, the cells of the columns `wanted(header)` chooses
+    (header: column -> value), the rows that hold anything elsewhere, and merged ranges.
+
+    Per block of rows, the cells are found with bytes.split and two findalls that capture only a
+    reference each, and numpy sorts them into columns: no Python statement runs per cell (a
+    million orders have some twenty-five million cells)."""
+    from addin.io.sheetxml import column_letters
+
+    stream = blocks(pkg, part)
+    first = next(stream, b"")
+    head = first[:4096]
+    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+        raise PackageError(f"{pkg.path}: part {part} declares a DTD or entities: refused")
+    root = _ROOT.search(head)
+    if root is None or root.group(1):
+        raise NotStreamable("namespace prefix" if root else "not a worksheet")
+    header: dict[int, Any] = {}
+    chosen: dict[int, bytes] | None = None
+    parts: dict[int, list[tuple[np.ndarray, Any]]] = {}
+    others: list[int] = []
+    merged = []
+    shared = _shared(pkg) if b't="s"' in first else None
+
+    for block in _chain(first, stream):
+        tails = block.split(b'<c r="')[1:]
+        letters = _LEADING.findall(block)
+        rows = _ROWNUM.findall(block)
+        expected = block.count(b"<c ") + block.count(b"<c>") + block.count(b"<c/")
+        if not len(tails) == len(letters) == len(rows) == expected or _ODD_CELL.search(block):
+            raise NotStreamable("cells without a leading reference")
+        if shared is None and b't="s"' in block:
+            shared = _shared(pkg)
+        if b"mergeCell" in block:
+            for m in _MERGE.finditer(block):
+                c1, r1 = column_index(m.group(1).decode()), int(m.group(2)) - 1
+                c2 = column_index((m.group(3) or m.group(1)).decode())
+                r2 = int(m.group(4) or m.group(2)) - 1
+                merged.append(((r1, c1), (r2, c2)))
+        if not tails:
+            continue
+        names = np.array(letters)
+        numbers = np.array(rows).astype(np.int64)
+        if chosen is None:
+            for k in np.flatnonzero(numbers == 1).tolist():
+                m = _CELL.match(b'<c r="' + tails[k])
+                header[column_index(letters[k].decode())] = value(m.group(3), m.group(4) or b"",
+                                                                  shared or _NO_SST, frozenset())
+            chosen = {col: column_letters(col).encode() for col in wanted(header)}
+            parts = {col: [] for col in chosen}
+        below = numbers > 1
+        taken = ~below
+        for col, name in chosen.items():
+            mask = (names == name) & below
+            idx = np.flatnonzero(mask).tolist()
+            if idx:
+                taken |= mask
+                pick = itemgetter(*idx)(tails)
+                parts[col].append((numbers[mask], pick if len(idx) > 1 else (pick,)))
+        for k in np.flatnonzero(~taken).tolist():  # columns the rules do not read: is the row filled?
+            m = _CELL.match(b'<c r="' + tails[k])
+            if m and m.group(4) and value(m.group(3), m.group(4), shared or _NO_SST, frozenset()) not in (None, ""):
+                others.append(int(numbers[k]))
+    columns = {}
+    for col, pieces in parts.items():
+        columns[col] = Column(np.concatenate([p[0] for p in pieces]) if pieces else np.zeros(0, np.int64),
+                              list(chain.from_iterable(p[1] for p in pieces)))
+    return SheetScan(header, columns, others, merged, shared)
+
+
+def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from rest
+
+
+class _NoSST:
+    def __getitem__(self, index: int) -> str:
+        raise NotStreamable("a shared string without a shared-strings part")
+
+
+_NO_SST = _NoSST()
+
+
+def _shared(pkg: Package) -> SharedStrings:
+    part = next((t for k, t in pkg.rels(pkg.workbook_part).values() if k == "sharedStrings"), None)
+    return SharedStrings(pkg.read(part) if part else b"")
+
+
+def value(attrs: bytes, inner: bytes, shared: Any, dates: frozenset[int]) -> Any:
+    """One cell as python-calamine gives it: float, datetime (date-formatted numbers), str, bool, or
+    the error's text ("#N/A"); None when empty."""
+    kind = _TYPE.search(attrs)
+    t = kind.group(1) if kind else b"n"
+    if t == b"inlineStr":
+        return rich_text(inner)
+    v = _V.search(inner) if inner else None
+    if v is None:
+        return None
+    raw = v.group(1)
+    if t == b"n":
+        if not raw:
+            return None
+        number = float(raw)
+        style = _STYLE.search(attrs)
+        if style and int(style.group(1)) in dates:
+            return serial_datetime(number)
+        return number
+    if t == b"s":
+        return shared[int(raw)]
+    if t == b"b":
+        return raw.strip() == b"1"
+    if t in (b"str", b"e"):
+        return text(raw)
+    if t == b"d":
+        from datetime import datetime
+        try:
+            return datetime.fromisoformat(text(raw))
+        except ValueError:
+            return text(raw)
+    return text(raw)
+
+
+def serial_datetime(serial: float) -> Any:
+    """A date-formatted number as a datetime to the millisecond (a date when it has no time part)."""
+    from datetime import date, datetime, timedelta
+    if not 0 <= serial < 2958466:
+        return serial
+    if serial < 61:
+        serial += 1
+    ms = round(serial * 86_400_000)
+    moment = datetime(1899, 12, 30) + timedelta(milliseconds=ms)
+    return moment.date() if moment.time() == datetime.min.time() else moment
+
+
+def _numbers(column: Column, dates: frozenset[int], dated: bool) -> np.ndarray | None:
+    """The cells' numbers (NaN for an empty cell) when every cell is a plain number (or empty) with
+    (dated) or without a date format; None otherwise."""
+    if not len(column.rows):
+        return np.zeros(0)
+    joined = column.joined()
+    values = _PLAIN_NUMBER.findall(joined)
+    if len(values) != len(column.tails):
+        return None
+    styles = {int(x) for x in set(_STYLED.findall(joined))}
+    if dated:  # every cell a date format (an unformatted number in a date column: the general path)
+        if joined.count(b'" s="') != len(values) or not styles <= dates:
+            return None
+    elif styles & dates:
+        return None
+    raw = np.array(values, dtype="S32")
+    raw[raw == b""] = b"nan"
+    try:
+        return raw.astype(np.float64)
+    except ValueError:
+        return None
+
+
+def serial_column(column: Column, dates: frozenset[int]) -> np.ndarray | None:
+    """Cells that are all date-formatted numbers (or empty) -> naive datetime64[us] to the millisecond,
+    as serial_datetime gives them; None when any cell is something else."""
+    serial = _numbers(column, dates, dated=True)
+    if serial is None:
+        return None
+    blank = np.isnan(serial)
+    if not ((serial[~blank] >= 0) & (serial[~blank] < 2958466)).all():
+        return None
+    serial = np.where(serial < 61, serial + 1, serial)
+    ms = np.round(np.where(blank, 0, serial) * 86_400_000).astype(np.int64)
+    us = np.where(blank, np.iinfo(np.int64).min, ms * 1000 + EXCEL_EPOCH_US)
+    return us.view("datetime64[us]")
+
+
+def number_column(column: Column, dates: frozenset[int]) -> np.ndarray | None:
+    """Cells that are all plain numbers without a date format (or empty) -> float64 (NaN blank), or None."""
+    return _numbers(column, dates, dated=False)
+
+
+def text_column(column: Column, shared: Any, dates: frozenset[int]) -> list[Any]:
+    """The cells as value() gives them; columns of plain inline strings or plain shared strings (the
+    usual text columns) read with one findall."""
+    joined = column.joined()
+    found = _PLAIN_INLINE.findall(joined)
+    if len(found) == len(column.tails):
+        if b"&" in joined or b"_x" in joined:
+            return [text(x) if x else None for x in found]
+        return [x.decode("utf-8") if x else None for x in found]
+    if shared is not None:
+        found = _PLAIN_SHARED.findall(joined)
+        if len(found) == len(column.tails):
+            return [shared[int(x)] if x else None for x in found]
+    return [value(a, i, shared, dates) if i else None for a, i in column.cells()]
+
+
+__all__ = ["NotStreamable", "SharedStrings", "scan", "value", "date_styles", "serial_column", "number_column",
+           "blocks", "text"]
