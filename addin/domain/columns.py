@@ -7,6 +7,8 @@ have rows; a reader that builds columns directly skips it.
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -102,8 +104,10 @@ def value_at(col: np.ndarray, i: int) -> Any:
 
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _offset(zone: Any, utc_us: int) -> int:
-    """The zone's UTC offset, in microseconds, at a UTC instant given as microseconds since 1970."""
+    """The zone's UTC offset, in microseconds, at a UTC instant given as microseconds since 1970
+    (cached: the blocks of a batch ask for the same days again)."""
     return (EPOCH + timedelta(microseconds=utc_us)).astimezone(zone).utcoffset() // MICROSECOND
 
 

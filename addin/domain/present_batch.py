@@ -25,9 +25,12 @@ from addin.domain.engine import nearest_deadline
 from addin.domain.messages import CATALOG, say
 from addin.domain.model import RuleSet
 from addin.domain.policies import money
+from addin.domain.model import OrderResult
 from addin.domain.present import (
-    OUTPUT_COLUMNS, MessageContext, Shown, _number, _ship_by_line, _status_line, message_context, render,
+    OUTPUT_COLUMNS, MessageContext, Shown, _explain_fine, _number, _ship_by_line, _status_line, clock,
+    message_context, render,
 )
+from addin.domain.vexpr import to_datetime64
 
 BLOCK = 8192
 _NAT = np.iinfo(np.int64).min
@@ -65,10 +68,12 @@ class _Block:
         column = self._shown.get(name)
         if column is None:
             column = self._shown[name] = self._column(name)
-        value = column[j]
+        value = column[j] if column is not _ONE_BY_ONE else self._one(name, self.lo + j)
         return default if value is _ABSENT else value
 
-    def _column(self, name: str) -> list[Any]:
+    def _column(self, name: str) -> Any:
+        """A whole block's values of a name (instants: a numpy conversion for all rows at once), or
+        _ONE_BY_ONE for values made only for the rows that ask (few rows show a text field)."""
         p = self.p
         n = self.hi - self.lo
         if name.endswith("_label"):
@@ -81,23 +86,23 @@ class _Block:
         if isinstance(col, np.ndarray) and col.dtype.kind == "M":
             return [t or None for t in self.clocks(col[self.lo:self.hi])]
         if not isinstance(col, np.ndarray):  # a batch-wide scalar ("now")
-            value = message_context(p.res.row(self.lo), p.rules, p.language).get(name)
-            return [value] * n
-        out = []
-        for i in range(self.lo, self.hi):
-            value = value_at(col, i)
-            if isinstance(value, bool):
-                value = Shown(say("yes" if value else "no", p.language), value)
-            elif isinstance(value, float):
-                value = _number(value)
-            out.append(value)
-        return out
+            return [message_context(p.res.row(self.lo), p.rules, p.language).get(name)] * n
+        return _ONE_BY_ONE
+
+    def _one(self, name: str, i: int) -> Any:
+        value = value_at(self.p.res.cols[name], i)
+        if isinstance(value, bool):
+            return Shown(say("yes" if value else "no", self.p.language), value)
+        if isinstance(value, float):
+            return _number(value)
+        return value
 
     def clocks(self, instants: np.ndarray) -> list[str]:
         return clock_strings(utc_to_local(instants, self.p.rules.zones.workbook))
 
 
 _ABSENT = object()
+_ONE_BY_ONE = object()
 
 
 class BatchPresenter:
@@ -115,10 +120,11 @@ class BatchPresenter:
         slow = np.array(res.unknown_list, dtype=bool) if n else np.zeros(0, bool)
         slow[list(res.failing)] = True
         slow[list(res.batch.cell_issues)] = True
+        fined = np.zeros(n, dtype=bool)
         for pc in res.policies:
             slow[list(pc.failures)] = True
-            slow |= pc.fined
-        self.slow = slow
+            fined |= pc.fined
+        self.slow, self.fined = slow, fined
         states = rules.workflow.states
         ids = res.engine.state_ids
         self.labels = [states[s].label(language) if s in states else s for s in ids]
@@ -126,7 +132,11 @@ class BatchPresenter:
         self.auto_ids = [e.rule.id for e in res.engine.auto]
         self.ok = CATALOG["ok"](language)
         self.sep = "；" if language == "zh" else "; "
-        self.now64 = np.datetime64(res.cols["now"], "us")
+        self.now_int = int(np.datetime64(res.cols["now"], "us").view(np.int64))
+        self.state_ids = res.engine.state_ids
+        self.ship_by_line = _ship_by_line(rules, language)
+        self.risk_next, self.risk_late, self.x_risk = (CATALOG[key](language) for key in
+                                                       ("risk_next", "x_risk_late", "x_risk"))
         self.bases: dict[int, np.ndarray] = {}  # policy -> amount base over all rows (risk messages)
 
     def cells(self, lo: int, hi: int) -> list[dict[str, Any]]:
@@ -136,8 +146,21 @@ class BatchPresenter:
         cols = res.cols
         ship = utc_to_local(cols["ship_by"][lo:hi], rules.zones.workbook)
         ship_cells = ship.astype(object).tolist()
-        order_states = [value_at(cols["order_state"], i) for i in range(lo, hi)]
-        risk_clocks: dict[tuple[int, str], list[str]] = {}
+        order_states = cols["order_state"][lo:hi].tolist()  # text: None or str, as value_at gives
+        risk_clocks: dict[tuple[int, str], tuple[list[str], list[int]]] = {}
+        found: dict[int, list[tuple[int, str]]] = {}  # row in block -> its risks, as result.risks orders
+        for kind, mask in (("generated", "pending"), ("risk_deadline", "at_risk")):  # them: pending first
+            for k, pc in enumerate(res.policies):
+                rows = getattr(pc, mask)[lo:hi]
+                if kind == "risk_deadline":
+                    rows = rows & ~pc.pending[lo:hi] & ~pc.fined[lo:hi]
+                hits = np.flatnonzero(rows).tolist()
+                if hits:
+                    instants = getattr(pc, kind)[lo:hi]
+                    risk_clocks[(k, kind)] = (block.clocks(instants), instants.view(np.int64).tolist())
+                    for j in hits:
+                        found.setdefault(j, []).append((k, kind))
+        fined = self.fined[lo:hi].tolist()
         out = []
         for j, i in enumerate(range(lo, hi)):
             if self.slow[i]:
@@ -148,49 +171,68 @@ class BatchPresenter:
                 out.append(render(order, result, rules, language,
                                   (lambda f, o=order: where(o, f)) if where is not None else None))
                 continue
-            state = res.state_list[i]
-            events = tuple(self.auto_ids[k] for k in res.steps[i] if k >= 0)
-            start = res.engine.state_ids[res.start_list[i]]
-            status = res.engine.state_ids[state]
-            lines = [_status_line(rules, language, status, start, events, order_states[j])]
-            if ship_cells[j] is not None:
-                lines.append(_ship_by_line(rules, language))
-            context = _Context(block, j)
-            message = self.next_actions[state]
-            actions = [message.render(language, context)] if message is not None else []
-            timed: list[tuple[Any, str]] = []
-            touched = res.touched.get(i, ())
-            found = [(k, "generated") for k in touched if res.policies[k].pending[i]]  # as result.risks:
-            found += [(k, "risk_deadline") for k in touched if res.policies[k].at_risk[i]
-                      and not res.policies[k].pending[i]]  # the pending ones first, then the others
-            for k, kind in found:
-                pc = res.policies[k]
-                policy = pc.policy
-                key = (k, kind)
-                if key not in risk_clocks:
-                    risk_clocks[key] = block.clocks(getattr(pc, kind)[lo:hi])
-                when, deadline = risk_clocks[key][j], getattr(pc, kind)[i]
-                text = self._risk_text(k, i, when, context) if policy.risk is not None else ""
-                if deadline >= self.now64:
-                    if policy.risk is not None:
-                        timed.append((deadline, say("risk_next", language, message=text, deadline=when)))
-                else:
-                    text += say("x_risk_late", language, deadline=when)
-                ref = policy.risk.ref if policy.risk else policy.rule.ref
-                lines.append(say("x_risk", language, name=policy.name(language), message=text,
-                                 rule=policy.rule.id, ref=ref))
-            actions.extend(text for _, text in sorted(timed, key=lambda t: t[0]))
-            out.append({
-                "Validation": self.ok,
-                "Status": self.labels[state],
-                "Next Action": self.sep.join(a for a in actions if a),
-                "Ship By": ship_cells[j],
-                "Fines (USD)": 0,
-                "Appeal Deadline": None,
-                "Suspended Until": None,
-                "Explanation": " | ".join(lines),
-            })
+            out.append(self._row(block, j, i, ship_cells[j], order_states[j], found.get(j, ()), risk_clocks,
+                                 fined[j]))
         return out
+
+    def _row(self, block: _Block, j: int, i: int, ship_by: Any, order_state: Any, found: Any,
+             risk_clocks: dict[tuple[int, str], tuple[list[str], list[int]]], fined: bool) -> dict[str, Any]:
+        """render()'s cells for an order with no issue, from the batch's columns."""
+        res, rules, language = self.res, self.rules, self.language
+        state = res.state_list[i]
+        events = tuple(self.auto_ids[k] for k in res.steps[i] if k >= 0)
+        start = self.state_ids[res.start_list[i]]
+        lines = [_status_line(rules, language, self.state_ids[state], start, events, order_state)]
+        if ship_by is not None:
+            lines.append(self.ship_by_line)
+        context = _Context(block, j)
+        message = self.next_actions[state]
+        actions = [message.render(language, context)] if message is not None else []
+        timed: list[tuple[Any, str]] = []
+        risk_lines = []
+        now = self.now_int
+        for k, kind in found:
+            policy = res.policies[k].policy
+            clocks, instants = risk_clocks[(k, kind)]
+            when, deadline = clocks[j], instants[j]
+            text = self._risk_text(k, i, when, context) if policy.risk is not None else ""
+            if deadline >= now:
+                if policy.risk is not None:
+                    timed.append((deadline, self.risk_next.format(message=text, deadline=when)))
+            else:
+                text += self.risk_late.format(deadline=when)
+            ref = policy.risk.ref if policy.risk else policy.rule.ref
+            risk_lines.append(self.x_risk.format(name=policy.name(language), message=text, rule=policy.rule.id,
+                                                 ref=ref))
+        cells = {"Validation": self.ok, "Status": self.labels[state], "Next Action": "", "Ship By": ship_by,
+                 "Fines (USD)": 0, "Appeal Deadline": None, "Suspended Until": None, "Explanation": ""}
+        if fined:  # few orders: the Fine objects and present.py's own sentences
+            order = res.row(i)
+            fines = [res._fine(res.policies[k], i, order) for k in res.touched[i] if res.policies[k].fined[i]]
+            zones, now = rules.zones, res.now
+            for fine in fines:
+                lines.append(_explain_fine(fine, order, rules, language, context))
+                if fine.appealable and fine.appeal_deadline is not None and fine.appeal_deadline >= now:
+                    timed.append((int(to_datetime64(fine.appeal_deadline).view(np.int64)), say(
+                        "appeal_next", language, name=fine.policy.name(language), deadline=clock(fine.appeal_deadline,
+                                                                                                 rules))))
+            result = OrderResult()
+            result.fines = fines
+            result.appeal_deadline = nearest_deadline(fines, now)
+            ends = [f.suspended_until for f in fines if f.suspended_until is not None]
+            result.suspended_until = max(ends) if ends else None
+            cells["Fines (USD)"] = result.fines_total
+            if result.appeal_deadline is not None:
+                cells["Appeal Deadline"] = zones.to_workbook(result.appeal_deadline)
+            if result.suspended_until is not None:
+                cells["Suspended Until"] = zones.to_workbook(result.suspended_until)
+            if self.on_result is not None:
+                self.on_result(order, result)
+        lines.extend(risk_lines)
+        actions.extend(text for _, text in sorted(timed, key=lambda t: t[0]))
+        cells["Next Action"] = self.sep.join(a for a in actions if a)
+        cells["Explanation"] = " | ".join(lines)
+        return cells
 
     def _risk_text(self, k: int, i: int, when: str, context: _Context) -> str:
         """present._risk_text, with the amount from the batch's columns."""

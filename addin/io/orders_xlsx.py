@@ -81,10 +81,7 @@ def read_orders_streaming(path: Path, pkg: Package, ref: SheetRef, rules: RuleSe
                 out64[at] = values[keep]
                 columns[name] = local_to_utc(out64, zone)
             continue
-        raw: list[Any] = [None] * n
-        for k, j in zip(at.tolist(), np.flatnonzero(keep).tolist()):
-            raw[k] = values[j]
-        found = _convert_column(name, raw, rules, language, cell_issues, bad)
+        found = _convert_column(name, _scatter(values, at, keep, n, None), rules, language, cell_issues, bad)
         columns[name] = instants_column(found, zone) if fdef.type == "datetime" else \
             column(found, FIELD_TYPES[fdef.type])
     shown_status = None
@@ -92,9 +89,7 @@ def read_orders_streaming(path: Path, pkg: Package, ref: SheetRef, rules: RuleSe
         shown_status = [""] * n  # as python-calamine gives a cell with nothing in it
         if computed["Status"] in typed:
             rows, values = typed[computed["Status"]]
-            at, keep = _positions(order_rows, rows)
-            for k, j in zip(at.tolist(), np.flatnonzero(keep).tolist()):
-                shown_status[k] = "" if values[j] is None else values[j]
+            shown_status = _scatter(["" if v is None else v for v in values], *_positions(order_rows, rows), n, "")
     masks = {}
     for name, ks in bad.items():
         masks[name] = np.zeros(n, dtype=bool)
@@ -102,6 +97,17 @@ def read_orders_streaming(path: Path, pkg: Package, ref: SheetRef, rules: RuleSe
     numbers = order_rows.tolist()
     return OrdersTable(path, ref.name, headers, fields, computed, [], columns, numbers, [r - 2 for r in numbers],
                        cell_issues, masks, chosen["notes"], shown_status)
+
+
+def _scatter(values: list[Any], at: np.ndarray, keep: np.ndarray, n: int, blank: Any) -> list[Any]:
+    """The cells' values on the orders' rows (`blank` where an order has no cell in the column)."""
+    if len(at) == n and keep.all():  # a cell on every order's row, in order: the usual column
+        return list(values)
+    out = np.full(n, blank, dtype=object)
+    kept = np.empty(int(keep.sum()), dtype=object)
+    kept[:] = [v for v, k in zip(values, keep.tolist()) if k]
+    out[at] = kept
+    return out.tolist()
 
 
 def _positions(order_rows: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -136,6 +136,7 @@ _PLAIN_NUMBER = re.compile(rb'(?:^|\x00)[A-Z]+\d+"(?: s="\d+")?(?: t="n")?(?:/>|
 _STYLED = re.compile(rb'(?:^|\x00)[A-Z]+\d+" s="(\d+)"')
 _PLAIN_INLINE = re.compile(rb'(?:^|\x00)[A-Z]+\d+"(?:' + _BLANK + rb'|(?: s="\d+")? t="inlineStr">'
                            rb'<is><t(?: xml:space="preserve")?>([^<]*)</t></is></c>)')
+_PLAIN_BOOL = re.compile(rb'(?:^|\x00)[A-Z]+\d+"(?:' + _BLANK + rb'|(?: s="\d+")? t="b"><v>([01])</v></c>)')
 _PLAIN_SHARED = re.compile(rb'(?:^|\x00)[A-Z]+\d+"(?:' + _BLANK + rb'|(?: s="\d+")? t="s"><v>(\d+)</v></c>)')
 
 
@@ -198,9 +199,10 @@ def scan(pkg: Package, part: str, wanted: Any) -> SheetScan:
         tails = block.split(b'<c r="')[1:]
         letters = _LEADING.findall(block)
         rows = _ROWNUM.findall(block)
-        expected = block.count(b"<c ") + block.count(b"<c>") + block.count(b"<c/")
-        if not len(tails) == len(letters) == len(rows) == expected or _ODD_CELL.search(block):
-            raise NotStreamable("cells without a leading reference")
+        if not len(tails) == len(letters) == len(rows) == block.count(b"<c"):  # else other "<c..." tags
+            expected = block.count(b"<c ") + block.count(b"<c>") + block.count(b"<c/")  # (<cols>, <color>)
+            if not len(tails) == len(letters) == len(rows) == expected or _ODD_CELL.search(block):
+                raise NotStreamable("cells without a leading reference")
         if shared is None and b't="s"' in block:
             shared = _shared(pkg)
         if b"mergeCell" in block:
@@ -356,6 +358,10 @@ def text_column(column: Column, shared: Any, dates: frozenset[int]) -> list[Any]
         if b"&" in joined or b"_x" in joined:
             return [text(x) if x else None for x in found]
         return [x.decode("utf-8") if x else None for x in found]
+    if b't="b"' in joined:
+        found = _PLAIN_BOOL.findall(joined)
+        if len(found) == len(column.tails):
+            return [None if not x else x == b"1" for x in found]
     if shared is not None:
         found = _PLAIN_SHARED.findall(joined)
         if len(found) == len(column.tails):
