@@ -3,7 +3,7 @@ at a time.
 
 The same OrdersTable as orders_from_grid gives for python-calamine's grid (tests/test_sheetread.py
 holds the two to equal columns): the same header matching, blank rows, and cell conversion
-(reader._convert_column) for every cell that is not a plain number or a date-formatted number;
+(io/convert.py) for every cell that is not a plain number or a date-formatted number;
 those, the bulk of an orders sheet, become numpy arrays without a Python object per cell.
 """
 
@@ -17,7 +17,8 @@ import numpy as np
 from addin.domain.columns import FIELD_TYPES, column, instants_column, local_to_utc
 from addin.domain.model import Issue, RuleSet
 from addin.io.package import Package, SheetRef
-from addin.io.reader import InputError, OrdersTable, _convert_column, check_header, merged_in_table
+from addin.io.convert import convert_column
+from addin.io.reader import InputError, OrdersTable, check_header, merged_in_table
 from addin.io.sheetread import (
     Column, date_styles, number_column, scan, serial_column, text, text_column,
 )
@@ -81,7 +82,7 @@ def read_orders_streaming(path: Path, pkg: Package, ref: SheetRef, rules: RuleSe
                 out64[at] = values[keep]
                 columns[name] = local_to_utc(out64, zone)
             continue
-        found = _convert_column(name, _scatter(values, at, keep, n, None), rules, language, cell_issues, bad)
+        found = convert_column(name, _scatter(values, at, keep, n, None), rules, language, cell_issues, bad)
         columns[name] = instants_column(found, zone) if fdef.type == "datetime" else \
             column(found, FIELD_TYPES[fdef.type])
     shown_status = None

@@ -15,17 +15,17 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 import numpy as np
 import python_calamine
 
 from addin.domain.columns import FIELD_TYPES, column, instants_column, value_at
-from addin.domain.messages import CATALOG, say
-from addin.domain.model import ERROR, WARNING, Issue, RuleSet
+from addin.domain.model import Issue, RuleSet
 from addin.domain.present import OUTPUT_COLUMNS
-from addin.io.cells import CONVERTERS, CellError, excel_error, is_blank
+from addin.io.cells import is_blank
+from addin.io.convert import convert_column as _convert_column
+from addin.io.convert import fold
 from addin.io.package import Package, PackageError
 from addin.io.sheetxml import column_index
 from addin.io.sheetxml import column_letters as column_letter
@@ -39,10 +39,6 @@ INVENTORY_STOCK = ("stock", "onhand", "available", "quantity", "qty", "库存", 
 
 class InputError(Exception):
     """A file that cannot be read as an orders table; the message names the file (and sheet or cell)."""
-
-
-def fold(header: Any) -> str:
-    return "".join(str(header).split()).replace("_", "").casefold()
 
 
 @dataclass
@@ -192,93 +188,6 @@ def merged_in_table(merged: list[tuple[tuple[int, int], tuple[int, int]]], width
 
 
 BLANKS = frozenset({None, ""})
-
-
-def _convert_column(name: str, raw: list[Any], rules: RuleSet, language: str, issues: dict[int, list[Issue]],
-                    bad: dict[str, list[int]]) -> list[Any]:
-    """One field's cells as typed values; a cell that does not fit is None and an issue on its order.
-
-    Cells of the usual kind (a float in a number column, a datetime in a date column, a plain
-    string in a text column) take a fast path, checked a column at a time; any other goes through
-    io/cells.py, once per distinct value.
-    """
-    fdef = rules.fields[name]
-    kind = fdef.type
-    types = set(map(type, raw))
-    if kind in ("number", "integer") and types <= _NUMBER_CELLS and not _strings(raw).strip("\x00"):
-        typed = [None if v is None or v == "" else float(v) for v in raw]
-        if kind == "number" or all(v is None or v.is_integer() for v in typed):
-            return [v if v is None or kind == "number" else int(v) for v in typed]
-    elif kind == "datetime" and types <= _DATETIME_CELLS and not _strings(raw).strip("\x00"):
-        return [None if v is None or v == "" else v for v in raw]
-    elif kind == "text" and fdef.values is None and fdef.synonyms is None and types <= _TEXT_CELLS:
-        joined = _strings(raw)
-        if not joined.startswith("#") and "\x00#" not in joined:
-            return [(v.strip() or None) if v is not None else None for v in raw]
-    return _convert_cells(name, raw, rules, language, issues, bad)
-
-
-_NUMBER_CELLS = {float, int, type(None), str}
-_DATETIME_CELLS = {datetime, type(None), str}
-_TEXT_CELLS = {str, type(None)}
-
-
-def _strings(raw: list[Any]) -> str:
-    """The column's text cells joined by NUL (which no cell holds): one C-level scan checks them all."""
-    return "\x00".join(v for v in raw if v.__class__ is str)
-
-
-def _convert_cells(name: str, raw: list[Any], rules: RuleSet, language: str, issues: dict[int, list[Issue]],
-                   bad: dict[str, list[int]]) -> list[Any]:
-    fdef = rules.fields[name]
-    convert, allowed, synonyms, zones = CONVERTERS[fdef.type], fdef.values, fdef.synonyms, rules.zones
-    label = fdef.label(language)
-    out: list[Any] = []
-    seen: dict[tuple[type, Any], tuple[Any, Issue | None]] = {}  # a column repeats few values (states, countries)
-    for k, value in enumerate(raw):
-        key = (value.__class__, value)
-        try:
-            hit = seen.get(key)
-        except TypeError:  # an unhashable cell value: not remembered
-            hit = None
-        if hit is None:
-            hit = _convert_cell(value, convert, allowed, synonyms, zones, label, language, name)
-            try:
-                seen[key] = hit
-            except TypeError:
-                pass
-        typed, issue = hit
-        if issue is not None:
-            bad.setdefault(name, []).append(k)
-            issues.setdefault(k, []).append(issue)
-        out.append(typed)
-    return out
-
-
-def _convert_cell(value: Any, convert: Any, allowed: Any, synonyms: Any, zones: Any, label: str, language: str,
-                  name: str) -> tuple[Any, Issue | None]:
-    """One cell's typed value, and the issue to report on its order (an unreadable cell is None)."""
-    err = excel_error(value)
-    try:
-        if err is not None:
-            raise CellError("excel_error", err)
-        typed = convert(value, zones)
-    except CellError as e:
-        if e.kind == "excel_error":
-            text = say("excel_error", language, label=label, value=err)
-        else:
-            text = say("bad_value", language, label=label, value=value, kind=CATALOG[e.kind](language))
-        return None, Issue(ERROR, text, "cell", None, name)
-    if synonyms is not None and typed is not None:
-        typed = synonyms.get(fold(typed), typed)
-    if allowed is not None and typed is not None:
-        canonical = allowed.get(fold(typed))
-        if canonical is None:  # reported here; rules on this field would only repeat it
-            known = ", ".join(sorted(set(allowed.values())))
-            return typed, Issue(WARNING, say("unknown_value", language, label=label, value=typed, known=known),
-                                "cell", None, name)
-        typed = canonical
-    return typed, None
 
 
 def read_inventory(path: str | Path, *, required: bool = True, package: Package | None = None) -> dict[str, float] | None:

@@ -19,7 +19,7 @@ import zlib
 from itertools import chain
 from operator import itemgetter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from html import unescape
 from typing import Any
 
@@ -296,7 +296,7 @@ def value(attrs: bytes, inner: bytes, shared: Any, dates: frozenset[int]) -> Any
 
 def serial_datetime(serial: float) -> Any:
     """A date-formatted number as a datetime to the millisecond (a date when it has no time part)."""
-    from datetime import date, datetime, timedelta
+    from datetime import datetime, timedelta
     if not 0 <= serial < 2958466:
         return serial
     if serial < 61:
