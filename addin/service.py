@@ -8,6 +8,7 @@ columns); the row engine (domain/engine.py) is its reference and serves single o
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -30,8 +31,11 @@ from addin.io.inplace import (
     owned_columns, update_tables, workbook_lock,
     write_package,
 )
+from addin.io.deflate import Halves, deflated
+from addin.io.forked import ForkedError, Half
 from addin.io.ledger import rewrite_ledger
 from addin.io.package import Package, PackageError
+from addin.io.sheetread import blocks
 from addin.io.sheetxml import SheetError
 from addin.io.reader import EXCEL_SUFFIXES, INVENTORY_SHEET, ORDERS_SHEET, InputError, OrdersTable, read_inventory, read_orders
 from addin.io.writer import write_results
@@ -164,6 +168,23 @@ class _Tally:
                 self.report.open_appeals += 1
                 self.nearest = fine.appeal_deadline if self.nearest is None else min(self.nearest, fine.appeal_deadline)
 
+    def state(self) -> tuple[Any, ...]:
+        """What this tally added (from a forked half, to be merged into the other's)."""
+        r = self.report
+        return r.with_errors, r.with_warnings, r.problems, r.fines, r.fines_total, r.open_appeals, self.nearest
+
+    def merge(self, state: tuple[Any, ...]) -> None:
+        errors, warnings, problems, fines, total, appeals, nearest = state
+        r = self.report
+        r.with_errors += errors
+        r.with_warnings += warnings
+        r.problems.extend(problems)
+        r.fines += fines
+        r.fines_total += total
+        r.open_appeals += appeals
+        if nearest is not None:
+            self.nearest = nearest if self.nearest is None else min(self.nearest, nearest)
+
     def finish(self) -> RecalcReport:
         self.report.fines_total = round(self.report.fines_total, 2)
         self.report.nearest_appeal = self.rules.zones.to_workbook(self.nearest) if self.nearest else None
@@ -187,10 +208,12 @@ def recalc_in_place(
     language: str | None = None,
     inventory_path: str | Path | None = None,
     backup: bool = False,
+    split: bool = True,
 ) -> RecalcReport:
     """Bring a workbook up to date in place: the computed columns of Orders and the Fines sheet.
 
-    Every other part of the file keeps its bytes; the file is replaced atomically.
+    Every other part of the file keeps its bytes; the file is replaced atomically. split: a large
+    Orders sheet is written in two halves, the second by a forked process (on a second core).
     """
     path = Path(path)
     language = language or rules.language
@@ -208,7 +231,7 @@ def recalc_in_place(
             if sheet is None:
                 names = ", ".join(s.name for s in pkg.sheets())
                 raise InputError(f"{path}: no sheet named {ORDERS_SHEET} (sheets: {names})")
-            table = read_orders(path, rules, language, keep_rows=False, package=pkg)
+            table = read_orders(path, rules, language, keep_rows=False, package=pkg, split=split)
             if inventory_path:
                 inventory = read_inventory(inventory_path)
             else:
@@ -222,9 +245,24 @@ def recalc_in_place(
             ledger_rows = [row for k in batch.fined_rows() for row in fine_rows(batch.result(k), rules, language)]
             style, new_styles = date_style(pkg)
             last_header = min(where.values()) - 1 if added else None
-            rewriter = SheetRewriter(pkg.read(sheet.part), updates, set(where.values()), style, last_header,
-                                     _formula_values(table, rules))
-            replaced: dict[str, Any] = {sheet.part: rewriter.chunks()}
+            formulas = _formula_values(table, rules)
+
+            def sheet_part(package: Package, **rows: int) -> Iterator[bytes]:
+                return SheetRewriter(blocks(package, sheet.part), updates, set(where.values()), style, last_header,
+                                     formulas).chunks(**rows)
+
+            half = None
+            if split and table.n >= SPLIT_MIN_ORDERS and (os.cpu_count() or 1) > 1:
+                middle = table.order_rows[table.n // 2]  # the second half of the rows, on the other core
+                deflate: dict[str, int] = {}  # the second half is deflated there too: io/deflate.py
+                half = Half(lambda: deflated(_reopened(path, lambda other: sheet_part(other, start_row=middle)),
+                                             deflate),
+                            lambda: (deflate["crc"], deflate["size"], updates.tally.state()))
+                updates.stop = table.n // 2  # (after the fork: the other process goes on to the end)
+                content: Any = Halves(sheet_part(pkg, stop_row=middle), half)
+            else:
+                content = sheet_part(pkg)
+            replaced: dict[str, Any] = {sheet.part: content}
             if new_styles is not None:
                 replaced[next(t for k, t in pkg.rels(pkg.workbook_part).values() if k == "styles")] = new_styles
             if added:
@@ -247,8 +285,25 @@ def recalc_in_place(
                 replaced[pkg.workbook_part] = marked
             if backup:
                 shutil.copy2(path, path.with_name(f"{path.stem}.bak{path.suffix}"))
-            write_package(pkg, path, replaced, new_parts)
+            try:
+                write_package(pkg, path, replaced, new_parts)
+                if half is not None:
+                    updates.tally.merge(half.result()[2])
+            except ForkedError as e:
+                raise {"InputError": InputError, "PackageError": PackageError}.get(e.kind, SheetError)(str(e)) from None
+            finally:
+                if half is not None:
+                    half.cancel()
     return updates.tally.finish()
+
+
+SPLIT_MIN_ORDERS = 20_000  # below this, a second process costs more than it saves
+
+
+def _reopened(path: Path, work: Callable[[Package], Iterator[bytes]]) -> Iterator[bytes]:
+    """work() on the workbook opened again (a forked process must not share the parent's file position)."""
+    with Package(path) as package:
+        yield from work(package)
 
 
 def _formula_values(table: OrdersTable, rules: RuleSet) -> Callable[[int, str], Any]:
@@ -286,7 +341,7 @@ class _LazyRows:
         self.tally, self.where = tally, where
         self.presenter = BatchPresenter(batch, rules, language, cell_of=table.cell, on_result=tally.add)
         self.row_of = {number: k for k, number in enumerate(table.order_rows)}
-        self.n = table.n
+        self.n = self.stop = table.n  # stop: where this process's half of the orders ends
         self.fixed: dict[int, dict[int, Any]] = {}
         self.lo, self.block = 0, []
 
@@ -297,7 +352,7 @@ class _LazyRows:
         if k is None:
             return None
         if not self.lo <= k < self.lo + len(self.block):  # rows come in sheet order: the next block
-            self.lo, self.block = k, self.presenter.cells(k, min(k + BLOCK, self.n))
+            self.lo, self.block = k, self.presenter.cells(k, min(k + BLOCK, self.stop))
         where = self.where
         return {where[name]: value for name, value in self.block[k - self.lo].items()}
 
@@ -318,10 +373,11 @@ def _worker_init(rules_dir: str | None, language: str | None, workbook_zone: str
     _WORKER["rules"] = load_ruleset(rules_dir, language=language, workbook_zone=workbook_zone)
 
 
-def _worker_run(path: str, as_of: datetime, language: str | None, inventory: str | None, backup: bool) -> FileOutcome:
+def _worker_run(path: str, as_of: datetime, language: str | None, inventory: str | None, backup: bool,
+                split: bool = True) -> FileOutcome:
     try:
         report = recalc_in_place(path, rules=_WORKER["rules"], as_of=as_of, language=language,
-                                 inventory_path=inventory, backup=backup)
+                                 inventory_path=inventory, backup=backup, split=split)
         return FileOutcome(path, report)
     except (InputError, LockedError, PackageError) as e:
         return FileOutcome(path, error=str(e))
@@ -355,7 +411,7 @@ def recalc_many(
                 done(outcomes[-1])
         return outcomes
     with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=init) as pool:
-        futures = [pool.submit(_worker_run, *a) for a in args]
+        futures = [pool.submit(_worker_run, *a, False) for a in args]  # the cores are taken: no halves
         for future in futures:
             outcomes.append(future.result())
             if done:

@@ -406,3 +406,52 @@ def test_the_workbook_keeps_its_permissions(book: Path):
     book.chmod(0o640)
     assert recalc(str(book)).exit_code == 0
     assert book.stat().st_mode & 0o777 == 0o640
+
+
+def test_two_processes_write_the_same_workbook_as_one(tmp_path: Path, monkeypatch):
+    """A large sheet is read and written in two halves, the second by a forked process (and deflated
+    there): forced here on the sample, the file has the same parts, valid CRCs, and the same report."""
+    import json
+
+    from addin import service
+    from addin.io import orders_xlsx
+
+    sample = Path(__file__).resolve().parents[1] / "samples" / "orders.xlsx"
+    one, two = tmp_path / "one.xlsx", tmp_path / "two.xlsx"
+    shutil.copy(sample, one)
+    shutil.copy(sample, two)
+    reports = {}
+    for book, split in ((one, False), (two, True)):
+        if split:
+            from addin.io import forked
+
+            started = []
+            start = forked.Half._start
+            monkeypatch.setattr(forked.Half, "_start", lambda self: (started.append(1), start(self)))
+            monkeypatch.setattr(os, "cpu_count", lambda: 2)
+            monkeypatch.setattr(service, "SPLIT_MIN_ORDERS", 10)
+            monkeypatch.setattr(orders_xlsx, "SPLIT_MIN_BYTES", 1)
+            monkeypatch.setattr("addin.io.sheetread.BLOCK", 4096)  # many blocks: the halves cut the sheet
+        result = recalc(str(book), "--as-of", "2018-11-21T09:00:00-08:00", "--json")
+        assert result.exit_code in (0, 1), result.output
+        reports[split] = json.loads(result.stdout)["files"][0]
+    assert started == [1, 1]  # the reading and the writing each had a second process
+    assert reports[False]["orders"] > 300 and reports[False]["fines"] > 0
+    assert {k: v for k, v in reports[True].items() if k not in ("input", "output")} == \
+        {k: v.replace("one.xlsx", "two.xlsx") if isinstance(v, str) else
+         [x.replace("one.xlsx", "two.xlsx") for x in v] if isinstance(v, list) else v
+         for k, v in reports[False].items() if k not in ("input", "output")}
+    with zipfile.ZipFile(one) as a, zipfile.ZipFile(two) as b:
+        assert b.testzip() is None  # every member's CRC, the combined one included
+        assert [i.filename for i in a.infolist()] == [i.filename for i in b.infolist()]
+        for name in a.namelist():
+            assert a.read(name) == b.read(name), name
+    assert CalamineWorkbook.from_path(str(two)).get_sheet_by_name("Orders").to_python()[1][-8]  # readable
+
+
+def test_crc32_of_two_halves_is_combined_exactly():
+    from addin.io.deflate import crc32_combine
+
+    for a, b in ((b"", b""), (b"abc", b""), (b"", b"xyz"), (b"hello ", b"world" * 10_000),
+                 (os.urandom(1000), os.urandom(20_000_001))):
+        assert crc32_combine(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(a + b)

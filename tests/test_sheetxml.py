@@ -66,3 +66,39 @@ def test_a_row_whose_cells_stop_before_the_owned_columns_keeps_them_all():
     row = b'<row r="2"><c r="A2"><v>1</v></c><c r="B2" s="3"><v>2</v></c></row>'
     out = rewrite(HEAD + row + TAIL, {2: {4: 9}}, {4, 5})
     assert b'<row r="2"><c r="A2"><v>1</v></c><c r="B2" s="3"><v>2</v></c><c r="E2"><v>9</v></c></row>' in out
+
+
+def sheet_of(rows: int) -> bytes:
+    body = b"".join(b'<row r="%d"><c r="A%d"><v>%d</v></c><c r="B%d" t="inlineStr"><is><t>x%d</t></is></c></row>'
+                    % (r, r, r, r, r) if r % 7 else b'<row r="%d"/>' % r for r in range(1, rows + 1))
+    return HEAD + body + TAIL
+
+
+def in_blocks(xml: bytes, every: int) -> list[bytes]:
+    """The part cut after every `every`-th row end, as sheetread.blocks hands it over."""
+    out, start, seen, at = [], 0, 0, xml.find(b"</row>")
+    while at >= 0:
+        seen += 1
+        if seen % every == 0:
+            out.append(xml[start:at + 6])
+            start = at + 6
+        at = xml.find(b"</row>", at + 6)
+    return out + [xml[start:]]
+
+
+@pytest.mark.parametrize("every", [1, 3, 50])
+def test_a_part_given_in_blocks_or_in_two_halves_comes_out_the_same(every):
+    xml = sheet_of(40)
+    updates = {r: {2: f"new {r}", 3: 1.5 * r} for r in range(2, 41) if r % 5}
+
+    def new(source):
+        return SheetRewriter(source, updates, {2, 3}, "7")
+
+    whole = b"".join(new(xml).chunks())
+    assert b'<dimension ref="A1:D3"/>' in whole and b'<autoFilter ref="A1:D3"/>' in whole
+    assert b"".join(new(in_blocks(xml, every)).chunks()) == whole
+    for split in (2, 7, 8, 20, 40):  # a row with new values, a blank row, the last row
+        head = b"".join(new(in_blocks(xml, every)).chunks(stop_row=split))
+        tail = b"".join(new(in_blocks(xml, every)).chunks(start_row=split))
+        assert head + tail == whole, split
+        assert tail.startswith(b'<row r="%d"' % split)

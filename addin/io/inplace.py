@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from addin.domain.present import FINE_COLUMNS, OUTPUT_COLUMNS
+from addin.io.deflate import Halves, write_halves
 from addin.io.package import MAIN, Package, PackageError, q
 from addin.io.sheetxml import SheetRewriter, cell_xml, column_letters, widen_ref
 from addin.io.writer import atomic_path
@@ -222,6 +223,9 @@ def _write(out: zipfile.ZipFile, info: zipfile.ZipInfo, content: bytes | Iterabl
     with out.open(info, "w", force_zip64=large) as dst:
         if isinstance(content, bytes):
             dst.write(content)
+            return
+        if isinstance(content, Halves):
+            write_halves(dst, content)
             return
         with ThreadPoolExecutor(max_workers=1) as writer:
             pending: Future[Any] | None = None

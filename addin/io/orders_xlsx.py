@@ -9,6 +9,8 @@ those, the bulk of an orders sheet, become numpy arrays without a Python object 
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +20,84 @@ from addin.domain.columns import FIELD_TYPES, column, instants_column, local_to_
 from addin.domain.model import Issue, RuleSet
 from addin.io.package import Package, SheetRef
 from addin.io.convert import convert_column
+from addin.io.forked import ForkedError, Half
 from addin.io.reader import InputError, OrdersTable, check_header, merged_in_table
 from addin.io.sheetread import (
-    Column, date_styles, number_column, scan, serial_column, text, text_column,
+    Column, NotStreamable, date_styles, number_column, scan, serial_column, text, text_column,
 )
 
 
-def read_orders_streaming(path: Path, pkg: Package, ref: SheetRef, rules: RuleSet, language: str) -> OrdersTable:
-    """Raise sheetread.NotStreamable for a sheet part written in a way the stream does not take."""
+SPLIT_MIN_BYTES = 24 << 20  # an Orders sheet part of about 20,000 orders: below, one process reads it
+
+
+@dataclass
+class _Part:
+    """The orders of some of a sheet's rows, typed (indexes in issues and masks count from its first order)."""
+
+    chosen: dict[str, Any]
+    order_rows: np.ndarray
+    columns: dict[str, np.ndarray]
+    cell_issues: dict[int, list[Issue]]
+    bad: dict[str, list[int]]
+    shown_status: list[Any] | None
+    merged: list[Any]
+
+
+def read_orders_streaming(path: Path, pkg: Package, ref: SheetRef, rules: RuleSet, language: str,
+                          split: bool = False) -> OrdersTable:
+    """Raise sheetread.NotStreamable for a sheet part written in a way the stream does not take.
+
+    split: a large part is read in two halves of its bytes, the second by a forked process
+    (io/forked.py); each half ends at a row's end, so each order is read whole by one of them."""
+    size = pkg.infos[ref.part].file_size
+    if split and size >= SPLIT_MIN_BYTES and (os.cpu_count() or 1) > 1:
+        middle = size // 2
+        half = Half(lambda: (), lambda: _reopened(path, ref, rules, language, middle))
+        try:
+            mine = _read_part(pkg, path, ref, rules, language, 0, middle)
+            part = _joined(mine, half.result())
+        except ForkedError as e:
+            raise (InputError if e.kind in ("InputError", "PackageError") else NotStreamable)(str(e)) from None
+        finally:
+            half.cancel()
+    else:
+        part = _read_part(pkg, path, ref, rules, language, 0, None)
+    headers, fields, computed = part.chosen["headers"], part.chosen["fields"], part.chosen["computed"]
+    span = merged_in_table(part.merged, len(headers))
+    if span:
+        raise InputError(f"{path}: sheet {ref.name} has merged cells {span} in the orders table; unmerge them")
+    n = len(part.order_rows)
+    masks = {}
+    for name, ks in part.bad.items():
+        masks[name] = np.zeros(n, dtype=bool)
+        masks[name][ks] = True
+    numbers = part.order_rows.tolist()
+    return OrdersTable(path, ref.name, headers, fields, computed, [], part.columns, numbers,
+                       [r - 2 for r in numbers], part.cell_issues, masks, part.chosen["notes"], part.shown_status)
+
+
+def _reopened(path: Path, ref: SheetRef, rules: RuleSet, language: str, start: int) -> _Part:
+    with Package(path) as pkg:
+        return _read_part(pkg, path, ref, rules, language, start, None)
+
+
+def _joined(first: _Part, second: _Part) -> _Part:
+    """Two parts of a sheet, the second's rows after the first's."""
+    n = len(first.order_rows)
+    issues = dict(first.cell_issues)
+    issues.update({k + n: v for k, v in second.cell_issues.items()})
+    bad = {name: list(ks) for name, ks in first.bad.items()}
+    for name, ks in second.bad.items():
+        bad.setdefault(name, []).extend(k + n for k in ks)
+    status = None if first.shown_status is None else first.shown_status + (second.shown_status or [])
+    return _Part(first.chosen, np.concatenate([first.order_rows, second.order_rows]),
+                 {name: np.concatenate([col, second.columns[name]]) for name, col in first.columns.items()},
+                 issues, bad, status, first.merged + second.merged)
+
+
+def _read_part(pkg: Package, path: Path, ref: SheetRef, rules: RuleSet, language: str, start: int,
+               stop: int | None) -> _Part:
+    """The orders of the blocks of the part that begin at byte start or later (and before stop)."""
     chosen: dict[str, Any] = {}
 
     def wanted(header: dict[int, Any]) -> set[int]:
@@ -34,13 +106,10 @@ def read_orders_streaming(path: Path, pkg: Package, ref: SheetRef, rules: RuleSe
         chosen.update(headers=headers, fields=fields, computed=computed, notes=notes)
         return set(fields.values()) | ({computed["Status"]} if "Status" in computed else set())
 
-    sheet = scan(pkg, ref.part, wanted)
+    sheet = scan(pkg, ref.part, wanted, start, stop)
     if not chosen:  # no cell at all
         wanted({})
-    headers, fields, computed = chosen["headers"], chosen["fields"], chosen["computed"]
-    span = merged_in_table(sheet.merged, len(headers))
-    if span:
-        raise InputError(f"{path}: sheet {ref.name} has merged cells {span} in the orders table; unmerge them")
+    fields, computed = chosen["fields"], chosen["computed"]
     dates = date_styles(pkg)
     typed: dict[int, tuple[np.ndarray, Any]] = {}  # column -> (its cells' rows, array or list of values)
     blank_rows: list[np.ndarray] = []
@@ -91,13 +160,7 @@ def read_orders_streaming(path: Path, pkg: Package, ref: SheetRef, rules: RuleSe
         if computed["Status"] in typed:
             rows, values = typed[computed["Status"]]
             shown_status = _scatter(["" if v is None else v for v in values], *_positions(order_rows, rows), n, "")
-    masks = {}
-    for name, ks in bad.items():
-        masks[name] = np.zeros(n, dtype=bool)
-        masks[name][ks] = True
-    numbers = order_rows.tolist()
-    return OrdersTable(path, ref.name, headers, fields, computed, [], columns, numbers, [r - 2 for r in numbers],
-                       cell_issues, masks, chosen["notes"], shown_status)
+    return _Part(chosen, order_rows, columns, cell_issues, bad, shown_status, sheet.merged)
 
 
 def _scatter(values: list[Any], at: np.ndarray, keep: np.ndarray, n: int, blank: Any) -> list[Any]:

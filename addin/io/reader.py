@@ -94,12 +94,13 @@ class OrdersTable:
 
 
 def read_orders(path: str | Path, rules: RuleSet, language: str | None = None, *, keep_rows: bool = True,
-                package: Package | None = None) -> OrdersTable:
+                package: Package | None = None, split: bool = False) -> OrdersTable:
     """Read the Orders table of a workbook or CSV; raise InputError for a file that cannot be used.
 
     keep_rows=False drops the raw cells once the orders are typed (an in-place update does not
     write them again), which halves the memory a large sheet needs. `package`: the workbook already
-    opened by the caller (its parts are then inflated once).
+    opened by the caller (its parts are then inflated once). split: a large sheet may be read by two
+    processes (io/orders_xlsx.py).
     """
     path = Path(path)
     if package is not None and not keep_rows:  # in place: the sheet streamed into typed columns
@@ -109,7 +110,7 @@ def read_orders(path: str | Path, rules: RuleSet, language: str | None = None, *
         ref = package.sheet(ORDERS_SHEET)
         if ref is not None:
             try:
-                return read_orders_streaming(path, package, ref, rules, language or rules.language)
+                return read_orders_streaming(path, package, ref, rules, language or rules.language, split)
             except NotStreamable:
                 pass  # written in a way the stream does not take: the general reader below
             except PackageError as e:

@@ -171,9 +171,10 @@ class SheetScan:
     shared: SharedStrings | None
 
 
-def scan(pkg: Package, part: str, wanted: Any) -> SheetScan:
+def scan(pkg: Package, part: str, wanted: Any, start: int = 0, stop: int | None = None) -> SheetScan:
     """One pass over a sheet part: its header row, the cells of the columns `wanted(header)` chooses
-    (header: column -> value), the rows that hold anything elsewhere, and merged ranges.
+    (header: column -> value), the rows that hold anything elsewhere, and merged ranges; of the
+    blocks that begin at byte `start` or later, and before `stop` (the header is read in any case).
 
     Per block of rows, the cells are found with bytes.split and two findalls that capture only a
     reference each, and numpy sorts them into columns: no Python statement runs per cell (a
@@ -195,7 +196,12 @@ def scan(pkg: Package, part: str, wanted: Any) -> SheetScan:
     merged = []
     shared = _shared(pkg) if b't="s"' in first else None
 
+    offset = 0
     for block in _chain(first, stream):
+        begin, offset = offset, offset + len(block)
+        here = start <= begin and (stop is None or begin < stop)
+        if not here and chosen is not None:
+            continue
         tails = block.split(b'<c r="')[1:]
         letters = _LEADING.findall(block)
         rows = _ROWNUM.findall(block)
@@ -222,6 +228,8 @@ def scan(pkg: Package, part: str, wanted: Any) -> SheetScan:
                                                                   shared or _NO_SST, frozenset())
             chosen = {col: column_letters(col).encode() for col in wanted(header)}
             parts = {col: [] for col in chosen}
+            if not here:
+                continue
         below = numbers > 1
         taken = ~below
         for col, name in chosen.items():

@@ -12,7 +12,7 @@ as it was.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime, time
 from typing import Any
 from xml.sax.saxutils import escape
@@ -89,16 +89,20 @@ class SheetRewriter:
     value are removed; every other cell, row and element is copied as it was.
     """
 
-    def __init__(self, xml: bytes, updates: Mapping[int, Mapping[int, Any]], owned: set[int],
+    def __init__(self, xml: bytes | Iterable[bytes], updates: Mapping[int, Mapping[int, Any]], owned: set[int],
                  date_style: str | None, header_style_from: int | None = None,
                  formulas: Callable[[int, str], Any] | None = None):
-        head = xml[:4096]
+        """xml: the sheet part, whole or as blocks that each end at the end of a row (sheetread.blocks),
+        so that a large sheet is never held whole."""
+        blocks = iter([xml] if isinstance(xml, bytes) else xml)
+        first = next(blocks, b"")
+        self.blocks = _chain(first, blocks)
+        head = first[:4096]
         if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
             raise SheetError("the sheet declares a DTD or entities: refused")
         m = _ROOT.search(head)
         if m is None:
             raise SheetError("not a worksheet part")
-        self.xml = xml
         self.prefix = (m.group(1) or b"").decode()
         p = re.escape(m.group(1) or b"")
         self.row_re = re.compile(rb"<" + p + rb"row\b([^>]*?)(/>|>(.*?)</" + p + rb"row>)", re.S)
@@ -117,58 +121,78 @@ class SheetRewriter:
         self._formula = re.compile(rb"<" + p + rb"f\b[^>]*>(.*?)</" + p + rb"f>", re.S)
         self._letter_cache: dict[int, str] = {}
 
-    def chunks(self) -> Iterator[bytes]:
-        """The new sheet part, in pieces (so a large sheet need not be built twice in memory).
+    def chunks(self, start_row: int | None = None, stop_row: int | None = None) -> Iterator[bytes]:
+        """The new sheet part, in pieces of about 1 MiB (a large sheet is never built whole).
+
+        start_row / stop_row: only the part from the start of the first row numbered start_row or
+        more, to the end (tail included); or from the beginning to the start of the first row
+        numbered stop_row or more. The two pieces, with the same split row, make the whole part:
+        two processes can each write one half.
 
         Rows are found with bytes.find, not a regular expression: a row's end tag cannot occur
         inside cell text (a raw "<" is not allowed there), and this loop runs once per order row.
         """
-        xml, next_row, first = self.xml, 1, True
         p = self.prefix.encode()
-        open_tag, close_tag = b"<" + p + b"row", b"</" + p + b"row>"
-        data_start = xml.find(b"sheetData")
-        data_end = xml.rfind(b"sheetData")  # in </sheetData>; the same place for <sheetData/>
-        if data_start < 0:
-            data_start = data_end = len(xml)
-        pos, cut = data_start, 0
-        updates, pieces, size = self.updates, [], 0
-        find, row_attrs = xml.find, _ROW_R.search
-        while True:
-            at = find(open_tag, pos, data_end)
-            if at < 0:
-                break
-            after = xml[at + len(open_tag):at + len(open_tag) + 1]
-            if after not in (b" ", b">", b"/", b"\t", b"\n", b"\r"):  # e.g. <rowBreaks> (not in sheetData)
-                pos = at + 1
-                continue
-            gt = find(b">", at)
-            attrs = xml[at + len(open_tag):gt]
-            if attrs.endswith(b"/"):
-                attrs, body, end = attrs[:-1], b"", gt + 1
-            else:
-                close = find(close_tag, gt)
-                if close < 0:
-                    raise SheetError(f"row at byte {at} has no end tag")
-                body, end = xml[gt + 1:close], close + len(close_tag)
-            hit = row_attrs(attrs)
-            number = int(hit.group(1)) if hit else next_row
-            next_row, pos = number + 1, end
-            values = updates.get(number)
-            if values is None:
-                continue
-            piece = xml[cut:at]
-            if first:  # the <dimension> sits before the first row
-                piece, first = set_dimension(xml[:at], self.max_col), False
-            row = self._row(attrs, body, number, values)
-            pieces.append(piece)
-            pieces.append(row)
-            size += len(piece) + len(row)
-            cut = end
-            if size >= 1 << 20:
-                yield b"".join(pieces)
-                pieces, size = [], 0
-        tail = set_dimension(xml[cut:], self.max_col) if first else xml[cut:]
-        pieces.append(widen_autofilter(tail, self.max_col))
+        open_tag, close_tag, data_close = b"<" + p + b"row", b"</" + p + b"row>", b"</" + p + b"sheetData"
+        width = len(open_tag)
+        next_row, head = 1, True
+        emitting = start_row is None
+        updates, row_attrs, pieces, size = self.updates, _ROW_R.search, [], 0
+        for block in self.blocks:
+            pos = cut = 0
+            if head:  # the <dimension> sits before sheetData, in the first block
+                head = False
+                start = block.find(b"sheetData")
+                pos = cut = start if start >= 0 else len(block)
+                if emitting:
+                    pieces.append(set_dimension(block[:cut], self.max_col))
+            data_end = block.find(data_close, pos)
+            if data_end < 0:
+                data_end = len(block)
+            find = block.find
+            while True:
+                at = find(open_tag, pos, data_end)
+                if at < 0:
+                    break
+                if block[at + width:at + width + 1] not in (b" ", b">", b"/", b"\t", b"\n", b"\r"):
+                    pos = at + 1  # e.g. <rowBreaks> (not in sheetData)
+                    continue
+                gt = find(b">", at)
+                attrs = block[at + width:gt]
+                if attrs.endswith(b"/"):
+                    attrs, body, end = attrs[:-1], b"", gt + 1
+                else:
+                    close = find(close_tag, gt)
+                    if close < 0:
+                        raise SheetError(f"row at byte {at} of a block has no end tag")
+                    body, end = block[gt + 1:close], close + len(close_tag)
+                hit = row_attrs(attrs)
+                number = int(hit.group(1)) if hit else next_row
+                next_row, pos = number + 1, end
+                if stop_row is not None and number >= stop_row:
+                    if emitting:
+                        pieces.append(block[cut:at])
+                    yield b"".join(pieces)
+                    return
+                if not emitting:
+                    if number < start_row:  # type: ignore[operator]
+                        continue
+                    emitting, cut = True, at
+                values = updates.get(number)
+                if values is None:
+                    continue
+                row = self._row(attrs, body, number, values)
+                pieces.append(block[cut:at])
+                pieces.append(row)
+                size += at - cut + len(row)
+                cut = end
+                if size >= 1 << 20:
+                    yield b"".join(pieces)
+                    pieces, size = [], 0
+            if emitting:
+                rest = block[cut:]
+                pieces.append(widen_autofilter(rest, self.max_col) if b"autoFilter" in rest else rest)
+                size += len(rest)
         yield b"".join(pieces)
 
     def _fresh_formulas(self, cells: bytes, number: int) -> bytes:
@@ -300,6 +324,11 @@ class SheetRewriter:
             s = f' s="{style}"' if style is not None else ""
             return f'<c r="{ref}"{s}><v>{value!r}</v></c>'
         return cell_xml(p, ref, value, style, self.date_style)
+
+
+def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from rest
 
 
 def widen_ref(ref: str, max_col: int) -> str:
