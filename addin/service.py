@@ -12,7 +12,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -22,9 +22,10 @@ from python_calamine import CalamineWorkbook
 from addin.config.loader import load_ruleset
 from addin.domain.batch import Batch, BatchEngine
 from addin.domain.columns import value_at
-from addin.domain.model import ERROR, OrderResult, RuleSet
-from addin.domain.present import fine_rows, issue_line, render
-from addin.domain.present_batch import BLOCK, BatchPresenter
+from addin.domain.model import OrderResult, RuleSet
+from addin.domain.present import OUTPUT_COLUMNS, fine_rows, render
+from addin.report import RecalcReport, Tally, summarize
+from addin.domain.present_batch import BLOCK, BatchPresenter, batch_ledger
 from addin.io.cells import parse_datetime_text
 from addin.io.inplace import (
     FINES_SHEET, LockedError, SheetRewriter, add_sheet, date_style, fines_sheet_xml, mark_full_calculation,
@@ -41,28 +42,6 @@ from addin.io.reader import EXCEL_SUFFIXES, INVENTORY_SHEET, ORDERS_SHEET, Input
 from addin.io.writer import write_results
 
 Progress = Callable[[int], None]
-
-
-@dataclass
-class RecalcReport:
-    """What one recalculation found, for a summary table or --json."""
-
-    input: str
-    output: str | None
-    orders: int = 0
-    with_errors: int = 0
-    with_warnings: int = 0
-    fines: int = 0
-    fines_total: float = 0.0
-    open_appeals: int = 0
-    nearest_appeal: datetime | None = None  # naive, workbook zone
-    problems: list[str] = field(default_factory=list)  # "file Orders!F5 order X: Error: ..."
-    notes: list[str] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        data = dict(self.__dict__)
-        data["nearest_appeal"] = self.nearest_appeal.isoformat(sep=" ") if self.nearest_appeal else None
-        return data
 
 
 def parse_as_of(text: str | None, rules: RuleSet) -> datetime:
@@ -143,63 +122,6 @@ def _typed_row(raw: list[Any], k: int, table: OrdersTable, rules: RuleSet) -> li
     return row
 
 
-class _Tally:
-    """A report's counts, one order at a time (whole batch or row by row as a sheet is written)."""
-
-    def __init__(self, report: RecalcReport, table: OrdersTable, rules: RuleSet, language: str, now: datetime):
-        self.report, self.table, self.rules, self.language, self.now = report, table, rules, language, now
-        self.nearest: datetime | None = None
-
-    def add(self, order: Any, result: OrderResult) -> None:
-        report, table = self.report, self.table
-        if result.issues:
-            if any(i.severity == ERROR for i in result.issues):
-                report.with_errors += 1
-            else:
-                report.with_warnings += 1
-            for issue in result.issues:
-                where = table.where(order, issue.field)
-                report.problems.append(f"{where} order {order.get('order_id') or '?'}: "
-                                       f"{issue_line(issue, self.language)}")
-        report.fines += len(result.fines)
-        report.fines_total += result.fines_total
-        for fine in result.fines:
-            if fine.appealable and fine.appeal_deadline is not None and fine.appeal_deadline >= self.now:
-                self.report.open_appeals += 1
-                self.nearest = fine.appeal_deadline if self.nearest is None else min(self.nearest, fine.appeal_deadline)
-
-    def state(self) -> tuple[Any, ...]:
-        """What this tally added (from a forked half, to be merged into the other's)."""
-        r = self.report
-        return r.with_errors, r.with_warnings, r.problems, r.fines, r.fines_total, r.open_appeals, self.nearest
-
-    def merge(self, state: tuple[Any, ...]) -> None:
-        errors, warnings, problems, fines, total, appeals, nearest = state
-        r = self.report
-        r.with_errors += errors
-        r.with_warnings += warnings
-        r.problems.extend(problems)
-        r.fines += fines
-        r.fines_total += total
-        r.open_appeals += appeals
-        if nearest is not None:
-            self.nearest = nearest if self.nearest is None else min(self.nearest, nearest)
-
-    def finish(self) -> RecalcReport:
-        self.report.fines_total = round(self.report.fines_total, 2)
-        self.report.nearest_appeal = self.rules.zones.to_workbook(self.nearest) if self.nearest else None
-        return self.report
-
-
-def summarize(table: OrdersTable, views: list[Any], results: list[OrderResult], rules: RuleSet, language: str,
-              now: datetime) -> RecalcReport:
-    tally = _Tally(RecalcReport(str(table.path), None, orders=len(results), notes=list(table.notes)), table, rules,
-                   language, now)
-    for order, result in zip(views, results):
-        tally.add(order, result)
-    return tally.finish()
-
-
 def recalc_in_place(
     path: str | Path,
     *,
@@ -239,10 +161,10 @@ def recalc_in_place(
             batch = BatchEngine(rules).evaluate(Batch.from_table(table), as_of, inventory, language)
             report = RecalcReport(str(table.path), str(path), orders=table.n, notes=list(table.notes))
             where, added = owned_columns(table.headers, table.computed)
-            updates = _LazyRows(table, batch, rules, language, where, _Tally(report, table, rules, language, as_of))
+            updates = _LazyRows(table, batch, rules, language, where, Tally(report, table, rules, language, as_of))
             if added:
                 updates.fixed[1] = {col: name for col, name in added}
-            ledger_rows = [row for k in batch.fined_rows() for row in fine_rows(batch.result(k), rules, language)]
+            ledger = batch_ledger(batch, rules, language)
             style, new_styles = date_style(pkg)
             last_header = min(where.values()) - 1 if added else None
             formulas = _formula_values(table, rules)
@@ -253,12 +175,13 @@ def recalc_in_place(
 
             half = None
             if split and table.n >= SPLIT_MIN_ORDERS and (os.cpu_count() or 1) > 1:
-                middle = table.order_rows[table.n // 2]  # the second half of the rows, on the other core
+                cut = int(table.n * SPLIT_SHARE)
+                middle = table.order_rows[cut]  # the second half of the rows, on the other core
                 deflate: dict[str, int] = {}  # the second half is deflated there too: io/deflate.py
                 half = Half(lambda: deflated(_reopened(path, lambda other: sheet_part(other, start_row=middle)),
                                              deflate),
                             lambda: (deflate["crc"], deflate["size"], updates.tally.state()))
-                updates.stop = table.n // 2  # (after the fork: the other process goes on to the end)
+                updates.stop = cut  # (after the fork: the other process goes on to the end)
                 content: Any = Halves(sheet_part(pkg, stop_row=middle), half)
             else:
                 content = sheet_part(pkg)
@@ -271,14 +194,14 @@ def recalc_in_place(
             existing = pkg.sheet(FINES_SHEET)
             if existing is not None:  # the merchant's own columns and formatting stay with her fines
                 seen = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(existing.name)
-                parts, notes = rewrite_ledger(pkg, existing.part, seen.to_python(skip_empty_area=False), ledger_rows,
+                parts, notes = rewrite_ledger(pkg, existing.part, seen.to_python(skip_empty_area=False), ledger,
                                               style)
                 replaced.update(parts)
                 report.notes.extend(notes)
             else:
                 part, edits = add_sheet(pkg, FINES_SHEET)
                 replaced.update(edits)
-                new_parts[part] = fines_sheet_xml(ledger_rows, style)
+                new_parts[part] = fines_sheet_xml(ledger, style)
             wb_xml = replaced.get(pkg.workbook_part, pkg.read(pkg.workbook_part))
             marked = mark_full_calculation(wb_xml)
             if marked != wb_xml:
@@ -298,6 +221,7 @@ def recalc_in_place(
 
 
 SPLIT_MIN_ORDERS = 20_000  # below this, a second process costs more than it saves
+SPLIT_SHARE = 0.5  # this process's share of the rows (it also deflates and writes the whole part)
 
 
 def _reopened(path: Path, work: Callable[[Package], Iterator[bytes]]) -> Iterator[bytes]:
@@ -337,8 +261,9 @@ class _LazyRows:
     added to the report as they are made (no other order changes its counts)."""
 
     def __init__(self, table: OrdersTable, batch: Any, rules: RuleSet, language: str, where: dict[str, int],
-                 tally: _Tally):
+                 tally: Tally):
         self.tally, self.where = tally, where
+        self.columns = [where[name] for name in OUTPUT_COLUMNS]
         self.presenter = BatchPresenter(batch, rules, language, cell_of=table.cell, on_result=tally.add)
         self.row_of = {number: k for k, number in enumerate(table.order_rows)}
         self.n = self.stop = table.n  # stop: where this process's half of the orders ends
@@ -353,8 +278,8 @@ class _LazyRows:
             return None
         if not self.lo <= k < self.lo + len(self.block):  # rows come in sheet order: the next block
             self.lo, self.block = k, self.presenter.cells(k, min(k + BLOCK, self.stop))
-        where = self.where
-        return {where[name]: value for name, value in self.block[k - self.lo].items()}
+        cells = self.block[k - self.lo]
+        return dict(zip(self.columns, map(cells.__getitem__, OUTPUT_COLUMNS)))
 
 
 @dataclass

@@ -62,3 +62,19 @@ def test_random_orders_give_render_s_cells(rules, data):
     batch = BatchEngine(rules).evaluate(Batch.from_rows(copy.deepcopy(orders), rules), now, inventory)
     reference, ours, _ = reference_and_presenter(rules, batch, rules.language)
     assert_same(reference, ours)
+
+
+@pytest.mark.parametrize("language,zone", [("en", None), ("zh", "Asia/Shanghai")])
+def test_the_fines_ledger_of_a_batch_is_the_rows_of_each_orders_fines(language, zone):
+    from addin.domain.present import ledger_rows
+    from addin.domain.present_batch import batch_ledger
+
+    rules = load_ruleset(RULES_DIR, language=language, workbook_zone=zone)
+    table = read_orders(SAMPLE, rules)
+    for as_of in ("2018-11-21T09:00:00-08:00", "2019-06-01T00:00:00Z"):
+        batch = BatchEngine(rules).evaluate(Batch.from_table(table), parse_as_of(as_of, rules), read_inventory(SAMPLE))
+        reference = [row for k in batch.fined_rows() for row in ledger_rows(batch.fines_of(k), rules, language)]
+        assert len(reference) > 10
+        assert batch_ledger(batch, rules, language) == reference
+        assert [[type(v) for v in r.values()] for r in batch_ledger(batch, rules, language)] == \
+            [[type(v) for v in r.values()] for r in reference]

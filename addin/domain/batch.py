@@ -147,8 +147,12 @@ class BatchEngine:
                 on_hand[i] = inventory[str(sku)]
                 if not shipped[i] and not refunded[i]:
                     needing.append(i)
-        last = np.datetime64("9999-12-31", "us")
-        needing.sort(key=lambda i: (released[i] if not np.isnat(released[i]) else last, batch.rows[i]))
+        if needing:  # by release time (blank: last), then sheet row; numpy sorts, not Python comparisons
+            at = np.array(needing)
+            when = released[at].astype("datetime64[us]").view(np.int64)
+            when = np.where(np.isnat(released[at]), np.datetime64("9999-12-31", "us").view(np.int64), when)
+            rows = np.asarray(batch.rows)[at] if batch.rows else at + 2
+            needing = at[np.lexsort((rows, when))].tolist()
         reserved: Counter[str] = Counter()
         for i in needing:
             sku = str(skus[i])

@@ -89,6 +89,11 @@ class BatchResult:
             fined |= pc.fined
         return np.flatnonzero(fined).tolist()
 
+    def fines_of(self, i: int) -> list[Fine]:
+        """Order i's fines, as result(i).fines (for the Fines ledger, without the rest of its result)."""
+        view = self.row(i)
+        return [self._fine(self.policies[k], i, view) for k in self.touched.get(i, ()) if self.policies[k].fined[i]]
+
     def results(self) -> list[OrderResult]:
         return [self.result(i) for i in range(self.n)]
 

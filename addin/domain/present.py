@@ -8,7 +8,7 @@ check a deadline against Wish's own wording in Pacific time.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -294,10 +294,15 @@ def render(order: Mapping[str, Any], result: OrderResult, rules: RuleSet, langua
 
 def fine_rows(result: OrderResult, rules: RuleSet, language: str | None = None) -> list[dict]:
     """The Fines ledger rows of one order."""
+    return ledger_rows(result.fines, rules, language)
+
+
+def ledger_rows(fines: Sequence[Fine], rules: RuleSet, language: str | None = None) -> list[dict]:
+    """The Fines ledger rows of some fines."""
     language = language or rules.language
     zones = rules.zones
     rows = []
-    for fine in result.fines:
+    for fine in fines:
         rows.append({
             "Fine ID": fine.fine_id,
             "Order ID": fine.order_id,

@@ -208,7 +208,7 @@ class BatchPresenter:
                  "Fines (USD)": 0, "Appeal Deadline": None, "Suspended Until": None, "Explanation": ""}
         if fined:  # few orders: the Fine objects and present.py's own sentences
             order = res.row(i)
-            fines = [res._fine(res.policies[k], i, order) for k in res.touched[i] if res.policies[k].fined[i]]
+            fines = res.fines_of(i)
             zones, now = rules.zones, res.now
             for fine in fines:
                 lines.append(_explain_fine(fine, order, rules, language, context))
@@ -267,3 +267,41 @@ class BatchPresenter:
 
 
 __all__ = ["BatchPresenter", "OUTPUT_COLUMNS", "nearest_deadline"]
+
+
+def batch_ledger(res: Any, rules: RuleSet, language: str) -> list[dict[str, Any]]:
+    """present.ledger_rows of every fined order's fines, in order (tests hold the two to the same rows),
+    with their times converted a policy at a time."""
+    zone = rules.zones.workbook
+    found: list[tuple[int, int]] = []
+    fines: dict[int, Iterator[tuple[Any, ...]]] = {}  # policy -> its fines' values, in row order
+    ids, products = res.cols["order_id"], res.cols["product_id"]
+    for k, pc in enumerate(res.policies):
+        rows = np.flatnonzero(pc.fined)
+        if not len(rows):
+            continue
+        at = rows.tolist()
+        appealable = [w >= 0 and pc.policy.appeal[w].appealable for w in pc.window[rows].tolist()]
+        generated, deadline, suspended = (utc_to_local(times[rows], zone).astype(object).tolist()
+                                          for times in (pc.generated, pc.deadline, pc.suspended))
+        fines[k] = iter(zip([value_at(ids, i) for i in at], [value_at(products, i) for i in at],
+                            pc.amount[rows].tolist(), generated, appealable, deadline, suspended))
+        found.extend((i, k) for i in at)
+    yes, no = say("yes", language), say("no", language)
+    out = []
+    for _, k in sorted(found):  # by order, then by policy: as each order's result lists its fines
+        policy = res.policies[k].policy
+        order_id, product_id, amount, generated, appealable, deadline, suspended = next(fines[k])
+        out.append({
+            "Fine ID": f"{order_id}-{policy.rule.id}",
+            "Order ID": order_id,
+            "Product ID": product_id,
+            "Policy": policy.name(language),
+            "Amount (USD)": amount,
+            "Generated At": generated,
+            "Appealable": yes if appealable else no,
+            "Appeal Deadline": deadline,
+            "Suspended Until": suspended,
+            "Rule": f"{policy.rule.id} {policy.rule.ref}",
+        })
+    return out

@@ -23,7 +23,7 @@ from typing import Any, Iterator
 from addin.domain.present import FINE_COLUMNS, OUTPUT_COLUMNS
 from addin.io.deflate import Halves, write_halves
 from addin.io.package import MAIN, Package, PackageError, q
-from addin.io.sheetxml import SheetRewriter, cell_xml, column_letters, widen_ref
+from addin.io.sheetxml import SheetRewriter, column_letters, fast_cell, widen_ref
 from addin.io.writer import atomic_path
 
 FINES_SHEET = "Fines"
@@ -111,9 +111,10 @@ def fines_sheet_xml(rows: Sequence[Mapping[str, Any]], style: str | None) -> byt
                f'<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>'
                f'<sheetFormatPr defaultRowHeight="15"/><cols><col min="1" max="{len(FINE_COLUMNS)}" width="20" '
                f'customWidth="1"/></cols><sheetData>')
+    letters = [column_letters(c) for c in range(len(FINE_COLUMNS))]
     for r, values in enumerate([dict(zip(FINE_COLUMNS, FINE_COLUMNS)), *rows], start=1):
-        cells = "".join(cell_xml("", f"{column_letters(c)}{r}", values.get(name), None, style)
-                        for c, name in enumerate(FINE_COLUMNS) if values.get(name) not in (None, ""))
+        cells = "".join(fast_cell("", f"{letters[c]}{r}", value, None, style)
+                        for c, value in enumerate(map(values.get, FINE_COLUMNS)) if value is not None and value != "")
         out.append(f'<row r="{r}">{cells}</row>')
     out.append(f'</sheetData><autoFilter ref="A1:{last}{max(len(rows) + 1, 2)}"/></worksheet>')
     return "".join(out).encode()

@@ -19,7 +19,6 @@ from xml.sax.saxutils import escape
 
 EXCEL_EPOCH = datetime(1899, 12, 30)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]|_x[0-9A-Fa-f]{4}_")
-_NEEDS_ESCAPE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f&<>]|_x")  # else the text goes into XML as it is
 
 
 class SheetError(ValueError):
@@ -72,6 +71,21 @@ def cell_xml(prefix: str, ref: str, value: Any, style: str | None, date_style: s
         return f'<{p}c r="{ref}"{s}><{p}v>{excel_serial(moment)!r}</{p}v></{p}c>'
     text = _text(str(value))
     return f'<{p}c r="{ref}"{s} t="inlineStr"><{p}is><{p}t xml:space="preserve">{text}</{p}t></{p}is></{p}c>'
+
+
+def fast_cell(p: str, ref: str, value: Any, style: str | None, date_style: str | None) -> str:
+    """cell_xml, with the common values (text, numbers) first and text escaped only when it must be:
+    this runs for every cell the program writes."""
+    kind = value.__class__
+    if kind is str:
+        text = value if value.isprintable() and "&" not in value and "<" not in value and ">" not in value \
+            and "_x" not in value else _text(value)
+        s = f' s="{style}"' if style is not None else ""
+        return f'<{p}c r="{ref}"{s} t="inlineStr"><{p}is><{p}t xml:space="preserve">{text}</{p}t></{p}is></{p}c>'
+    if kind is float or kind is int:
+        s = f' s="{style}"' if style is not None else ""
+        return f'<{p}c r="{ref}"{s}><{p}v>{value!r}</{p}v></{p}c>'
+    return cell_xml(p, ref, value, style, date_style)
 
 
 _ROOT = re.compile(rb"<(\w+:)?worksheet\b")
@@ -289,13 +303,13 @@ class SheetRewriter:
             tag = keep[keep.rfind(b"<", 0, at):keep.find(b">", at)] if at >= 0 else b""
             hit = re.search(rb'\ss="(\d+)"', tag)
             header_style = hit.group(1).decode() if hit else None
-        letters, make, row = self._letters, self._cell, str(number)
+        letters, row, p = self._letters, str(number), self.prefix
         new: dict[int, str] = {}
         for col, value in values.items():
             if value is None or value == "":
                 continue
             style = styles.get(col, header_style if number == 1 else None) if styles or number == 1 else None
-            new[col] = make(letters(col) + row, value, style)
+            new[col] = fast_cell(p, letters(col) + row, value, style, self.date_style)
         if "spans" in attrs.decode("latin-1"):
             attrs = re.sub(rb'\sspans="[^"]*"', b"", attrs)
         p = self.prefix.encode()
@@ -311,19 +325,6 @@ class SheetRewriter:
         if hit is None:
             hit = self._letter_cache[col] = column_letters(col)
         return hit
-
-    def _cell(self, ref: str, value: Any, style: str | None) -> str:
-        """cell_xml for the common values, without its isinstance chain (this runs for every owned cell)."""
-        kind = value.__class__
-        p = self.prefix
-        if kind is str and not p:
-            text = _text(value) if _NEEDS_ESCAPE.search(value) else value
-            s = f' s="{style}"' if style is not None else ""
-            return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
-        if kind is float and not p:
-            s = f' s="{style}"' if style is not None else ""
-            return f'<c r="{ref}"{s}><v>{value!r}</v></c>'
-        return cell_xml(p, ref, value, style, self.date_style)
 
 
 def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
