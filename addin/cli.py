@@ -90,9 +90,10 @@ def recalc(
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task("workbooks", total=len(paths))
+        orders = bar.add_task("orders", total=None)
         outcomes = recalc_many(paths, rules_dir=rules, language=lang, workbook_zone=workbook_zone, as_of=now,
-                               inventory_path=inventory, backup=backup, jobs=jobs,
-                               done=lambda _: bar.advance(task))
+                               inventory_path=inventory, backup=backup, jobs=jobs, rules=ruleset,
+                               done=lambda _: bar.advance(task), progress=lambda n: bar.advance(orders, n))
     failed = [o for o in outcomes if o.error]
     if as_json:
         out.print_json(json.dumps({"files": [o.report.as_json() for o in outcomes if o.report],

@@ -131,11 +131,13 @@ def recalc_in_place(
     inventory_path: str | Path | None = None,
     backup: bool = False,
     split: bool = True,
+    progress: Progress | None = None,
 ) -> RecalcReport:
     """Bring a workbook up to date in place: the computed columns of Orders and the Fines sheet.
 
     Every other part of the file keeps its bytes; the file is replaced atomically. split: a large
     Orders sheet is written in two halves, the second by a forked process (on a second core).
+    progress(n): n more orders written.
     """
     path = Path(path)
     language = language or rules.language
@@ -161,7 +163,8 @@ def recalc_in_place(
             batch = BatchEngine(rules).evaluate(Batch.from_table(table), as_of, inventory, language)
             report = RecalcReport(str(table.path), str(path), orders=table.n, notes=list(table.notes))
             where, added = owned_columns(table.headers, table.computed)
-            updates = _LazyRows(table, batch, rules, language, where, Tally(report, table, rules, language, as_of))
+            updates = _LazyRows(table, batch, rules, language, where, Tally(report, table, rules, language, as_of),
+                                progress)
             if added:
                 updates.fixed[1] = {col: name for col, name in added}
             ledger = batch_ledger(batch, rules, language)
@@ -212,6 +215,8 @@ def recalc_in_place(
                 write_package(pkg, path, replaced, new_parts)
                 if half is not None:
                     updates.tally.merge(half.result()[2])
+                    if progress is not None:
+                        progress(table.n - updates.stop)  # the other process's orders
             except ForkedError as e:
                 raise {"InputError": InputError, "PackageError": PackageError}.get(e.kind, SheetError)(str(e)) from None
             finally:
@@ -261,8 +266,8 @@ class _LazyRows:
     added to the report as they are made (no other order changes its counts)."""
 
     def __init__(self, table: OrdersTable, batch: Any, rules: RuleSet, language: str, where: dict[str, int],
-                 tally: Tally):
-        self.tally, self.where = tally, where
+                 tally: Tally, progress: Progress | None = None):
+        self.tally, self.where, self.progress = tally, where, progress
         self.columns = [where[name] for name in OUTPUT_COLUMNS]
         self.presenter = BatchPresenter(batch, rules, language, cell_of=table.cell, on_result=tally.add)
         self.row_of = {number: k for k, number in enumerate(table.order_rows)}
@@ -278,6 +283,8 @@ class _LazyRows:
             return None
         if not self.lo <= k < self.lo + len(self.block):  # rows come in sheet order: the next block
             self.lo, self.block = k, self.presenter.cells(k, min(k + BLOCK, self.stop))
+            if self.progress is not None:
+                self.progress(len(self.block))
         cells = self.block[k - self.lo]
         return dict(zip(self.columns, map(cells.__getitem__, OUTPUT_COLUMNS)))
 
@@ -299,10 +306,10 @@ def _worker_init(rules_dir: str | None, language: str | None, workbook_zone: str
 
 
 def _worker_run(path: str, as_of: datetime, language: str | None, inventory: str | None, backup: bool,
-                split: bool = True) -> FileOutcome:
+                split: bool = True, progress: Progress | None = None) -> FileOutcome:
     try:
         report = recalc_in_place(path, rules=_WORKER["rules"], as_of=as_of, language=language,
-                                 inventory_path=inventory, backup=backup, split=split)
+                                 inventory_path=inventory, backup=backup, split=split, progress=progress)
         return FileOutcome(path, report)
     except (InputError, LockedError, PackageError) as e:
         return FileOutcome(path, error=str(e))
@@ -323,15 +330,22 @@ def recalc_many(
     backup: bool = False,
     jobs: int = 1,
     done: Callable[[FileOutcome], None] | None = None,
+    rules: RuleSet | None = None,
+    progress: Progress | None = None,
 ) -> list[FileOutcome]:
-    """Update many workbooks in place, `jobs` at a time; a file that fails does not stop the others."""
+    """Update many workbooks in place, `jobs` at a time; a file that fails does not stop the others.
+    rules: the rule set already loaded from rules_dir (used when the files are done here, one by one).
+    progress(n): n more orders written (as they are written here; per file from parallel jobs)."""
     args = [(str(p), as_of, language, str(inventory_path) if inventory_path else None, backup) for p in paths]
     init = (str(rules_dir) if rules_dir else None, language, workbook_zone)
     outcomes: list[FileOutcome] = []
     if jobs <= 1 or len(paths) <= 1:
-        _worker_init(*init)
+        if rules is not None:
+            _WORKER["rules"] = rules
+        else:
+            _worker_init(*init)
         for a in args:
-            outcomes.append(_worker_run(*a))
+            outcomes.append(_worker_run(*a, True, progress))
             if done:
                 done(outcomes[-1])
         return outcomes
@@ -339,6 +353,8 @@ def recalc_many(
         futures = [pool.submit(_worker_run, *a, False) for a in args]  # the cores are taken: no halves
         for future in futures:
             outcomes.append(future.result())
+            if progress is not None and outcomes[-1].report is not None:
+                progress(outcomes[-1].report.orders)
             if done:
                 done(outcomes[-1])
     return outcomes

@@ -455,3 +455,28 @@ def test_crc32_of_two_halves_is_combined_exactly():
     for a, b in ((b"", b""), (b"abc", b""), (b"", b"xyz"), (b"hello ", b"world" * 10_000),
                  (os.urandom(1000), os.urandom(20_000_001))):
         assert crc32_combine(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(a + b)
+
+
+@pytest.mark.parametrize("jobs,split", [(1, False), (1, True), (2, False)])
+def test_progress_counts_every_order_once(tmp_path: Path, monkeypatch, jobs, split):
+    """What the progress bar's orders counter is fed: each order of each workbook, once (in one
+    process, in two halves, or from parallel jobs)."""
+    from addin import service
+    from addin.io import orders_xlsx
+
+    sample = Path(__file__).resolve().parents[1] / "samples" / "orders.xlsx"
+    books = [tmp_path / "a.xlsx", tmp_path / "b.xlsx"]
+    for b in books:
+        shutil.copy(sample, b)
+    if split:
+        monkeypatch.setattr(os, "cpu_count", lambda: 2)
+        monkeypatch.setattr(service, "SPLIT_MIN_ORDERS", 10)
+        monkeypatch.setattr(orders_xlsx, "SPLIT_MIN_BYTES", 1)
+    monkeypatch.setattr(service, "BLOCK", 64)  # orders are made (and counted) 64 at a time
+    counted: list[int] = []
+    as_of = datetime(2018, 11, 21, 17, tzinfo=__import__("datetime").timezone.utc)
+    outcomes = service.recalc_many(books, as_of=as_of, jobs=jobs, progress=counted.append)
+    assert all(o.report for o in outcomes)
+    assert sum(counted) == sum(o.report.orders for o in outcomes) > 600
+    if jobs == 1:
+        assert len(counted) > 2  # it moves as a workbook is written, not only at its end

@@ -112,17 +112,24 @@ class _FlatIf:
         return cls(parts) if block is None else None
 
     def render(self, context: Mapping[str, Any]) -> str:
-        return "".join(_flat(self.parts, context))
-
-
-def _flat(parts: list[tuple], context: Mapping[str, Any]) -> Iterable[str]:
-    for part in parts:
-        if part[0] == "text":
-            yield part[1]
-        elif part[0] == "var":
-            yield str(_shown(context.get(part[1])))
-        else:
-            yield from _flat(part[2] if _shown(context.get(part[1])) else part[3], context)
+        out: list[str] = []
+        get = context.get
+        for part in self.parts:  # a loop, not a generator: a Next Action is rendered for every order
+            kind = part[0]
+            if kind == "text":
+                out.append(part[1])
+            elif kind == "var":
+                value = get(part[1])
+                out.append("" if value is None else str(value))
+            else:
+                value = get(part[1])
+                for inner in (part[2] if value is not None and value else part[3]):
+                    if inner[0] == "text":
+                        out.append(inner[1])
+                    else:
+                        value = get(inner[1])
+                        out.append("" if value is None else str(value))
+        return "".join(out)
 
 
 _SIMPLE = re.compile(r"^(?:[^{}]|\{\{\s*\w+\s*\}\})*$")

@@ -128,8 +128,6 @@ def blocks(pkg: Package, part: str) -> Iterator[bytes]:
         raise
 
 
-_LEADING = re.compile(rb'<c r="([A-Z]{1,3})\d')
-_ROWNUM = re.compile(rb'<c r="[A-Z]{1,3}(\d+)"')
 _SEP = b"\x00"  # cannot occur in XML: joins a column's cells so one findall reads them all
 _BLANK = rb'(?: s="\d+")?/>'
 _PLAIN_NUMBER = re.compile(rb'(?:^|\x00)[A-Z]+\d+"(?: s="\d+")?(?: t="n")?(?:/>|><v>([^<]*)</v></c>)')
@@ -203,12 +201,14 @@ def scan(pkg: Package, part: str, wanted: Any, start: int = 0, stop: int | None 
         if not here and chosen is not None:
             continue
         tails = block.split(b'<c r="')[1:]
-        letters = _LEADING.findall(block)
-        rows = _ROWNUM.findall(block)
-        if not len(tails) == len(letters) == len(rows) == block.count(b"<c"):  # else other "<c..." tags
-            expected = block.count(b"<c ") + block.count(b"<c>") + block.count(b"<c/")  # (<cols>, <color>)
-            if not len(tails) == len(letters) == len(rows) == expected or _ODD_CELL.search(block):
+        if len(tails) != block.count(b"<c"):  # other tags that begin "<c" (<cols>, <color>): count exactly
+            expected = block.count(b"<c ") + block.count(b"<c>") + block.count(b"<c/")
+            if len(tails) != expected or _ODD_CELL.search(block):
                 raise NotStreamable("cells without a leading reference")
+        refs = _references(tails)
+        if refs is None:
+            raise NotStreamable("a cell reference that is not letters and a row number")
+        names, numbers = refs
         if shared is None and b't="s"' in block:
             shared = _shared(pkg)
         if b"mergeCell" in block:
@@ -219,12 +219,10 @@ def scan(pkg: Package, part: str, wanted: Any, start: int = 0, stop: int | None 
                 merged.append(((r1, c1), (r2, c2)))
         if not tails:
             continue
-        names = np.array(letters)
-        numbers = np.array(rows).astype(np.int64)
         if chosen is None:
             for k in np.flatnonzero(numbers == 1).tolist():
                 m = _CELL.match(b'<c r="' + tails[k])
-                header[column_index(letters[k].decode())] = value(m.group(3), m.group(4) or b"",
+                header[column_index(m.group(1).decode())] = value(m.group(3), m.group(4) or b"",
                                                                   shared or _NO_SST, frozenset())
             chosen = {col: column_letters(col).encode() for col in wanted(header)}
             parts = {col: [] for col in chosen}
@@ -248,6 +246,25 @@ def scan(pkg: Package, part: str, wanted: Any, start: int = 0, stop: int | None 
         columns[col] = Column(np.concatenate([p[0] for p in pieces]) if pieces else np.zeros(0, np.int64),
                               list(chain.from_iterable(p[1] for p in pieces)))
     return SheetScan(header, columns, others, merged, shared)
+
+
+def _references(tails: list[bytes]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each cell's column letters and row number, read from the first bytes after `<c r="` of all the
+    block's cells at once (numpy on a byte matrix); None when one is not LETTERS DIGITS quote."""
+    head = np.array(tails, dtype="S12").view(np.uint8).reshape(len(tails), 12)
+    letter = (head >= 65) & (head <= 90)
+    lead = np.logical_and.accumulate(letter, axis=1)          # the leading letters
+    digit = (head >= 48) & (head <= 57)
+    run = np.logical_and.accumulate(lead | digit, axis=1) & ~lead  # the digits right after them
+    letters, digits = lead.sum(axis=1), run.sum(axis=1)
+    end = letters + digits
+    if not ((letters >= 1) & (letters <= 3) & (digits >= 1) & (digits <= 7)).all() or \
+            not (head[np.arange(len(tails)), np.minimum(end, 11)] == 34).all():
+        return None
+    power = np.where(run, end[:, None] - 1 - np.arange(12), 0)
+    numbers = (np.where(run, head.astype(np.int64) - 48, 0) * 10 ** power).sum(axis=1)
+    names = np.where(lead, head, 0).astype(np.uint8).view("S12").ravel()
+    return names, numbers
 
 
 def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
