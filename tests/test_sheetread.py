@@ -52,7 +52,11 @@ def assert_same_table(streamed, general):
 
 
 @pytest.mark.parametrize("book", ["samples/orders.xlsx", "workbook.xlsm"])
-def test_the_bundled_workbooks_read_the_same(rules, book):
+@pytest.mark.parametrize("pieces", ["whole", "in small groups"])
+def test_the_bundled_workbooks_read_the_same(rules, book, pieces, monkeypatch):
+    if pieces != "whole":  # the sheet inflated and typed a few rows at a time, as a large one is
+        monkeypatch.setattr("addin.io.sheetread.BLOCK", 2048)
+        monkeypatch.setattr("addin.io.sheetread.GROUP", 6000)
     assert_same_table(*both(ROOT / book, rules))
 
 
@@ -105,7 +109,11 @@ def merchant_book(path: Path, shared_strings: bool) -> Path:
 
 
 @pytest.mark.parametrize("shared_strings", [True, False], ids=["shared strings", "inline strings"])
-def test_a_workbook_with_every_kind_of_cell_reads_the_same(rules, tmp_path, shared_strings):
+@pytest.mark.parametrize("group", [None, 700])
+def test_a_workbook_with_every_kind_of_cell_reads_the_same(rules, tmp_path, shared_strings, group, monkeypatch):
+    if group:
+        monkeypatch.setattr("addin.io.sheetread.BLOCK", 600)
+        monkeypatch.setattr("addin.io.sheetread.GROUP", group)
     path = merchant_book(tmp_path / "orders.xlsx", shared_strings)
     streamed, general = both(path, rules)
     assert_same_table(streamed, general)

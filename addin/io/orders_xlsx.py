@@ -23,7 +23,7 @@ from addin.io.convert import convert_column
 from addin.io.forked import ForkedError, Half
 from addin.io.reader import InputError, OrdersTable, check_header, merged_in_table
 from addin.io.sheetread import (
-    Column, NotStreamable, date_styles, number_column, scan, serial_column, text, text_column,
+    Column, NotStreamable, SheetScan, date_styles, number_column, scan_groups, serial_column, text, text_column,
 )
 
 
@@ -55,7 +55,7 @@ def read_orders_streaming(path: Path, pkg: Package, ref: SheetRef, rules: RuleSe
         half = Half(lambda: (), lambda: _reopened(path, ref, rules, language, middle))
         try:
             mine = _read_part(pkg, path, ref, rules, language, 0, middle)
-            part = _joined(mine, half.result())
+            part = _joined([mine, half.result()])
         except ForkedError as e:
             raise (InputError if e.kind in ("InputError", "PackageError") else NotStreamable)(str(e)) from None
         finally:
@@ -81,18 +81,23 @@ def _reopened(path: Path, ref: SheetRef, rules: RuleSet, language: str, start: i
         return _read_part(pkg, path, ref, rules, language, start, None)
 
 
-def _joined(first: _Part, second: _Part) -> _Part:
-    """Two parts of a sheet, the second's rows after the first's."""
-    n = len(first.order_rows)
-    issues = dict(first.cell_issues)
-    issues.update({k + n: v for k, v in second.cell_issues.items()})
-    bad = {name: list(ks) for name, ks in first.bad.items()}
-    for name, ks in second.bad.items():
-        bad.setdefault(name, []).extend(k + n for k in ks)
-    status = None if first.shown_status is None else first.shown_status + (second.shown_status or [])
-    return _Part(first.chosen, np.concatenate([first.order_rows, second.order_rows]),
-                 {name: np.concatenate([col, second.columns[name]]) for name, col in first.columns.items()},
-                 issues, bad, status, first.merged + second.merged)
+def _joined(parts: list[_Part]) -> _Part:
+    """Parts of a sheet, in the order of their rows, as one."""
+    if len(parts) == 1:
+        return parts[0]
+    issues: dict[int, list[Issue]] = {}
+    bad: dict[str, list[int]] = {}
+    n = 0
+    for part in parts:
+        issues.update({k + n: v for k, v in part.cell_issues.items()})
+        for name, ks in part.bad.items():
+            bad.setdefault(name, []).extend(k + n for k in ks)
+        n += len(part.order_rows)
+    first = parts[0]
+    status = None if first.shown_status is None else [s for part in parts for s in part.shown_status or ()]
+    return _Part(first.chosen, np.concatenate([part.order_rows for part in parts]),
+                 {name: np.concatenate([part.columns[name] for part in parts]) for name in first.columns},
+                 issues, bad, status, [m for part in parts for m in part.merged])
 
 
 def _read_part(pkg: Package, path: Path, ref: SheetRef, rules: RuleSet, language: str, start: int,
@@ -106,11 +111,16 @@ def _read_part(pkg: Package, path: Path, ref: SheetRef, rules: RuleSet, language
         chosen.update(headers=headers, fields=fields, computed=computed, notes=notes)
         return set(fields.values()) | ({computed["Status"]} if "Status" in computed else set())
 
-    sheet = scan(pkg, ref.part, wanted, start, stop)
-    if not chosen:  # no cell at all
-        wanted({})
-    fields, computed = chosen["fields"], chosen["computed"]
     dates = date_styles(pkg)
+    parts = [_typed_group(sheet, chosen, rules, language, dates)
+             for sheet in scan_groups(pkg, ref.part, wanted, start, stop)]
+    return _joined(parts)
+
+
+def _typed_group(sheet: SheetScan, chosen: dict[str, Any], rules: RuleSet, language: str,
+                 dates: frozenset[int]) -> _Part:
+    """The orders of a group of blocks, typed (its raw cells can then go)."""
+    fields, computed = chosen["fields"], chosen["computed"]
     typed: dict[int, tuple[np.ndarray, Any]] = {}  # column -> (its cells' rows, array or list of values)
     blank_rows: list[np.ndarray] = []
     for col, cells in sheet.columns.items():

@@ -170,9 +170,24 @@ class SheetScan:
 
 
 def scan(pkg: Package, part: str, wanted: Any, start: int = 0, stop: int | None = None) -> SheetScan:
+    """scan_groups' groups as one (the whole part's cells held at once: for small parts and tests)."""
+    groups = list(scan_groups(pkg, part, wanted, start, stop))
+    last = groups[-1]
+    columns = {col: Column(np.concatenate([g.columns[col].rows for g in groups]),
+                           list(chain.from_iterable(g.columns[col].tails for g in groups))) for col in last.columns}
+    return SheetScan(last.header, columns, [r for g in groups for r in g.other_rows],
+                     [m for g in groups for m in g.merged], last.shared)
+
+
+GROUP = 32 << 20  # the cells of about 32 MiB of a part are typed together: memory stays flat
+
+
+def scan_groups(pkg: Package, part: str, wanted: Any, start: int = 0, stop: int | None = None) -> Iterator[SheetScan]:
     """One pass over a sheet part: its header row, the cells of the columns `wanted(header)` chooses
     (header: column -> value), the rows that hold anything elsewhere, and merged ranges; of the
     blocks that begin at byte `start` or later, and before `stop` (the header is read in any case).
+    Yielded a group of blocks (about GROUP bytes) at a time, so that a caller types them and lets
+    the raw cells go before the next group is read; the last group holds the part's tail.
 
     Per block of rows, the cells are found with bytes.split and two findalls that capture only a
     reference each, and numpy sorts them into columns: no Python statement runs per cell (a
@@ -194,8 +209,11 @@ def scan(pkg: Package, part: str, wanted: Any, start: int = 0, stop: int | None 
     merged = []
     shared = _shared(pkg) if b't="s"' in first else None
 
-    offset = 0
+    offset = grouped = 0
     for block in _chain(first, stream):
+        if grouped >= GROUP and chosen is not None:
+            yield _group(header, parts, others, merged, shared)
+            parts, others, merged, grouped = {col: [] for col in chosen}, [], [], 0
         begin, offset = offset, offset + len(block)
         here = start <= begin and (stop is None or begin < stop)
         if not here and chosen is not None:
@@ -228,6 +246,7 @@ def scan(pkg: Package, part: str, wanted: Any, start: int = 0, stop: int | None 
             parts = {col: [] for col in chosen}
             if not here:
                 continue
+        grouped += len(block)
         below = numbers > 1
         taken = ~below
         for col, name in chosen.items():
@@ -241,6 +260,14 @@ def scan(pkg: Package, part: str, wanted: Any, start: int = 0, stop: int | None 
             m = _CELL.match(b'<c r="' + tails[k])
             if m and m.group(4) and value(m.group(3), m.group(4), shared or _NO_SST, frozenset()) not in (None, ""):
                 others.append(int(numbers[k]))
+    if chosen is None:
+        chosen = {col: column_letters(col).encode() for col in wanted(header)}
+        parts = {col: [] for col in chosen}
+    yield _group(header, parts, others, merged, shared)
+
+
+def _group(header: dict[int, Any], parts: dict[int, list[tuple[np.ndarray, Any]]], others: list[int],
+           merged: list[Any], shared: SharedStrings | None) -> SheetScan:
     columns = {}
     for col, pieces in parts.items():
         columns[col] = Column(np.concatenate([p[0] for p in pieces]) if pieces else np.zeros(0, np.int64),
@@ -374,15 +401,22 @@ def number_column(column: Column, dates: frozenset[int]) -> np.ndarray | None:
     return _numbers(column, dates, dated=False)
 
 
+def _utf8(raw: bytes) -> str:
+    return raw.decode("utf-8")
+
+
 def text_column(column: Column, shared: Any, dates: frozenset[int]) -> list[Any]:
     """The cells as value() gives them; columns of plain inline strings or plain shared strings (the
     usual text columns) read with one findall."""
     joined = column.joined()
     found = _PLAIN_INLINE.findall(joined)
     if len(found) == len(column.tails):
-        if b"&" in joined or b"_x" in joined:
-            return [text(x) if x else None for x in found]
-        return [x.decode("utf-8") if x else None for x in found]
+        decode = text if b"&" in joined or b"_x" in joined else _utf8
+        distinct = set(found)
+        if 2 * len(distinct) < len(found):  # a column of few values (states, countries): one str each
+            shown = {x: decode(x) if x else None for x in distinct}
+            return [shown[x] for x in found]
+        return [decode(x) if x else None for x in found]
     if b't="b"' in joined:
         found = _PLAIN_BOOL.findall(joined)
         if len(found) == len(column.tails):
