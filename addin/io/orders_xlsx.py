@@ -22,9 +22,8 @@ from addin.io.package import Package, SheetRef
 from addin.io.convert import convert_column
 from addin.io.forked import ForkedError, Half
 from addin.io.reader import InputError, OrdersTable, check_header, merged_in_table
-from addin.io.sheetread import (
-    Column, NotStreamable, SheetScan, date_styles, number_column, scan_groups, serial_column, text, text_column,
-)
+from addin.io.columntypes import number_column, serial_column, text_column
+from addin.io.sheetread import Column, NotStreamable, SheetScan, date_styles, scan_groups, text
 
 
 SPLIT_MIN_BYTES = 24 << 20  # an Orders sheet part of about 20,000 orders: below, one process reads it
