@@ -181,9 +181,18 @@ def recalc_in_place(
                 cut = int(table.n * SPLIT_SHARE)
                 middle = table.order_rows[cut]  # the second half of the rows, on the other core
                 deflate: dict[str, int] = {}  # the second half is deflated there too: io/deflate.py
-                half = Half(lambda: deflated(_reopened(path, lambda other: sheet_part(other, start_row=middle)),
-                                             deflate),
-                            lambda: (deflate["crc"], deflate["size"], updates.tally.state()))
+                tally = updates.tally
+
+                here = os.getpid()
+
+                def second_half() -> Iterator[bytes]:  # in the forked process (or here, after the first)
+                    updates.stop, updates.tally = table.n, Tally(RecalcReport(str(path), None), table, rules,
+                                                                 language, as_of)
+                    if os.getpid() != here:  # its orders are counted here, when it is done
+                        updates.progress = None
+                    return deflated(_reopened(path, lambda other: sheet_part(other, start_row=middle)), deflate)
+
+                half = Half(second_half, lambda: (deflate["crc"], deflate["size"], updates.tally.state()))
                 updates.stop = cut  # (after the fork: the other process goes on to the end)
                 content: Any = Halves(sheet_part(pkg, stop_row=middle), half)
             else:
@@ -214,9 +223,10 @@ def recalc_in_place(
             try:
                 write_package(pkg, path, replaced, new_parts)
                 if half is not None:
-                    updates.tally.merge(half.result()[2])
-                    if progress is not None:
-                        progress(table.n - updates.stop)  # the other process's orders
+                    tally.merge(half.result()[2])
+                    updates.tally = tally
+                    if progress is not None and half.pid is not None:
+                        progress(table.n - cut)  # the other process's orders
             except ForkedError as e:
                 raise {"InputError": InputError, "PackageError": PackageError}.get(e.kind, SheetError)(str(e)) from None
             finally:
@@ -269,7 +279,8 @@ class _LazyRows:
                  tally: Tally, progress: Progress | None = None):
         self.tally, self.where, self.progress = tally, where, progress
         self.columns = [where[name] for name in OUTPUT_COLUMNS]
-        self.presenter = BatchPresenter(batch, rules, language, cell_of=table.cell, on_result=tally.add)
+        self.presenter = BatchPresenter(batch, rules, language, cell_of=table.cell, 
+                                        on_result=lambda order, result: self.tally.add(order, result))
         self.row_of = {number: k for k, number in enumerate(table.order_rows)}
         self.n = self.stop = table.n  # stop: where this process's half of the orders ends
         self.fixed: dict[int, dict[int, Any]] = {}
