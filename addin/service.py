@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from python_calamine import CalamineWorkbook
 
 from addin.config.loader import load_ruleset
@@ -251,10 +252,11 @@ def _formula_values(table: OrdersTable, rules: RuleSet) -> Callable[[int, str], 
     from addin.io.sheetxml import column_index
 
     field_at = {col: name for name, col in table.fields.items()}
-    row_of = {number: k for k, number in enumerate(table.order_rows)}
+    rows = np.asarray(table.order_rows, dtype=np.int64)
 
     def value(number: int, formula: str) -> Any:
-        k = row_of.get(number)
+        k = int(np.searchsorted(rows, number))
+        k = k if k < len(rows) and rows[k] == number else None
         if k is None:
             return None
 
@@ -281,7 +283,8 @@ class _LazyRows:
         self.columns = [where[name] for name in OUTPUT_COLUMNS]
         self.presenter = BatchPresenter(batch, rules, language, cell_of=table.cell, 
                                         on_result=lambda order, result: self.tally.add(order, result))
-        self.row_of = {number: k for k, number in enumerate(table.order_rows)}
+        self.rows = np.asarray(table.order_rows, dtype=np.int64)  # sheet row of each order, ascending
+        self.next_k = 0  # rows are asked for in sheet order: the next order's index, without a dict
         self.n = self.stop = table.n  # stop: where this process's half of the orders ends
         self.fixed: dict[int, dict[int, Any]] = {}
         self.lo, self.block = 0, []
@@ -289,9 +292,12 @@ class _LazyRows:
     def get(self, number: int) -> dict[int, Any] | None:
         if number in self.fixed:
             return self.fixed[number]
-        k = self.row_of.get(number)
-        if k is None:
-            return None
+        k, rows = self.next_k, self.rows
+        if k >= len(rows) or rows[k] != number:
+            k = int(np.searchsorted(rows, number))
+            if k >= len(rows) or rows[k] != number:
+                return None  # not an order's row (blank)
+        self.next_k = k + 1
         if not self.lo <= k < self.lo + len(self.block):  # rows come in sheet order: the next block
             self.lo, self.block = k, self.presenter.cells(k, min(k + BLOCK, self.stop))
             if self.progress is not None:

@@ -68,13 +68,19 @@ class BatchResult:
             if mask is not None:
                 for i in np.flatnonzero(mask).tolist():
                     self.failing.setdefault(i, []).append(r)
-        self.touched: dict[int, list[int]] = {}  # row -> policies that fine it, threaten it or failed on it
+        # Which policies fine, threaten or failed on each row, as bits (compact: a million rows are 4 MB).
+        self.touch_bits = np.zeros(self.n, dtype=np.uint32)
         for k, pc in enumerate(policies):
-            for i in np.flatnonzero(pc.fined | pc.pending | pc.at_risk).tolist() + list(pc.failures):
-                self.touched.setdefault(i, []).append(k)
-        self.steps = np.stack(path, axis=1).tolist() if path else [[] for _ in range(self.n)]
-        self.ship_by = cols["ship_by"].astype("datetime64[us]").astype(object).tolist()  # naive datetimes, NaT -> None
-        self.start_list, self.state_list, self.unknown_list = start.tolist(), state.tolist(), unknown.tolist()
+            hit = pc.fined | pc.pending | pc.at_risk
+            hit[list(pc.failures)] = True
+            self.touch_bits[hit] |= np.uint32(1 << k)
+        self.steps = np.stack(path, axis=1) if path else np.zeros((self.n, 0), dtype=np.int16)
+        self.start_list, self.state_list, self.unknown_list = start, state, unknown  # numpy: a row at a time
+
+    def touched(self, i: int) -> list[int]:
+        """The policies that fine, threaten or failed on order i, in policy order."""
+        bits = int(self.touch_bits[i])
+        return [k for k in range(len(self.policies)) if bits >> k & 1] if bits else []
 
     def __len__(self) -> int:
         return self.n
@@ -92,7 +98,7 @@ class BatchResult:
     def fines_of(self, i: int) -> list[Fine]:
         """Order i's fines, as result(i).fines (for the Fines ledger, without the rest of its result)."""
         view = self.row(i)
-        return [self._fine(self.policies[k], i, view) for k in self.touched.get(i, ()) if self.policies[k].fined[i]]
+        return [self._fine(self.policies[k], i, view) for k in self.touched(i) if self.policies[k].fined[i]]
 
     def results(self) -> list[OrderResult]:
         return [self.result(i) for i in range(self.n)]
@@ -108,20 +114,19 @@ class BatchResult:
             context = context or message_context(view, rules, language)
             issues.append(Issue(rule.severity, rule.message.render(language, context), rule.rule.id,
                                 rule.rule.ref, rule.field, rule.contact_customer))
-        out.start_state = engine.state_ids[self.start_list[i]]
+        out.start_state = engine.state_ids[int(self.start_list[i])]
         if self.unknown_list[i]:
             known = ", ".join(sorted(rules.workflow.wish_states))
             issues.append(Issue(WARNING, say("unknown_wish_state", language, value=str(view["order_state"]),
                                              known=known), "wish-states", rules.workflow.wish_states_ref,
                                 "order_state"))
-        events = [engine.auto[k] for k in self.steps[i] if k >= 0]
+        events = [engine.auto[k] for k in self.steps[i].tolist() if k >= 0]
         if events:
             out.status_events = events
-        out.status = engine.state_ids[self.state_list[i]]
-        ship_by = self.ship_by[i]
-        out.ship_by = ship_by.replace(tzinfo=UTC) if ship_by is not None else None
+        out.status = engine.state_ids[int(self.state_list[i])]
+        out.ship_by = _instant(self.cols["ship_by"][i])
         fines, pending, risks = [], [], []
-        for k in self.touched.get(i, ()):
+        for k in self.touched(i):
             pc = self.policies[k]
             if i in pc.failures:
                 issues.append(Issue(ERROR, say("rule_failed", language, rule=pc.policy.rule.id,

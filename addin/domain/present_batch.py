@@ -117,7 +117,7 @@ class BatchPresenter:
         self.res, self.rules, self.language = res, rules, language
         self.cell_of, self.on_result = cell_of, on_result
         n = res.n
-        slow = np.array(res.unknown_list, dtype=bool) if n else np.zeros(0, bool)
+        slow = np.array(res.unknown_list, dtype=bool)
         slow[list(res.failing)] = True
         slow[list(res.batch.cell_issues)] = True
         fined = np.zeros(n, dtype=bool)
@@ -161,6 +161,8 @@ class BatchPresenter:
                     for j in hits:
                         found.setdefault(j, []).append((k, kind))
         fined = self.fined[lo:hi].tolist()
+        states, starts = res.state_list[lo:hi].tolist(), res.start_list[lo:hi].tolist()
+        steps = res.steps[lo:hi].tolist()
         out = []
         for j, i in enumerate(range(lo, hi)):
             if self.slow[i]:
@@ -172,16 +174,16 @@ class BatchPresenter:
                                   (lambda f, o=order: where(o, f)) if where is not None else None))
                 continue
             out.append(self._row(block, j, i, ship_cells[j], order_states[j], found.get(j, ()), risk_clocks,
-                                 fined[j]))
+                                 fined[j], states[j], starts[j], steps[j]))
         return out
 
     def _row(self, block: _Block, j: int, i: int, ship_by: Any, order_state: Any, found: Any,
-             risk_clocks: dict[tuple[int, str], tuple[list[str], list[int]]], fined: bool) -> dict[str, Any]:
+             risk_clocks: dict[tuple[int, str], tuple[list[str], list[int]]], fined: bool, state: int,
+             start_state: int, steps: list[int]) -> dict[str, Any]:
         """render()'s cells for an order with no issue, from the batch's columns."""
         res, rules, language = self.res, self.rules, self.language
-        state = res.state_list[i]
-        events = tuple(self.auto_ids[k] for k in res.steps[i] if k >= 0)
-        start = self.state_ids[res.start_list[i]]
+        events = tuple(self.auto_ids[k] for k in steps if k >= 0)
+        start = self.state_ids[start_state]
         lines = [_status_line(rules, language, self.state_ids[state], start, events, order_state)]
         if ship_by is not None:
             lines.append(self.ship_by_line)
