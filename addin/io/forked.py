@@ -13,6 +13,7 @@ that its parent is gone.
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import tempfile
@@ -44,10 +45,13 @@ class Half:
     def _start(self) -> None:
         self.out, self.res = _anonymous(), _anonymous()
         parent = os.getpid()
-        pid = os.fork()
+        gc.freeze()  # the objects made so far are left out of garbage collection: a collection in the
+        pid = os.fork()  # child would write to every one of them and copy every page the two share
         if pid:
+            gc.unfreeze()
             self.pid = pid
             return
+        gc.disable()  # the child is short-lived; its own garbage goes when it exits
         code = 0  # the child: never returns into the caller's code
         try:
             for chunk in self.work():

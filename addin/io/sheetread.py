@@ -170,7 +170,7 @@ def scan(pkg: Package, part: str, wanted: Any, start: int = 0, stop: int | None 
                      [m for g in groups for m in g.merged], last.shared)
 
 
-GROUP = 32 << 20  # the cells of about 32 MiB of a part are typed together: memory stays flat
+GROUP = 8 << 20  # the cells of about 8 MiB of a part are typed together: memory stays flat
 
 
 def scan_groups(pkg: Package, part: str, wanted: Any, start: int = 0, stop: int | None = None) -> Iterator[SheetScan]:
