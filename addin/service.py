@@ -237,7 +237,7 @@ def recalc_in_place(
 
 
 SPLIT_MIN_ORDERS = 20_000  # below this, a second process costs more than it saves
-SPLIT_SHARE = 0.5  # this process's share of the rows (it also deflates and writes the whole part)
+SPLIT_SHARE = 0.53  # this process's share of the rows: the other one also reopens the workbook and inflates up to its half
 
 
 def _reopened(path: Path, work: Callable[[Package], Iterator[bytes]]) -> Iterator[bytes]:
