@@ -9,6 +9,7 @@ columns); the row engine (domain/engine.py) is its reference and serves single o
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -156,6 +157,10 @@ def recalc_in_place(
             if sheet is None:
                 names = ", ".join(s.name for s in pkg.sheets())
                 raise InputError(f"{path}: no sheet named {ORDERS_SHEET} (sheets: {names})")
+            if re.search(rb'date1904="(?:1|true)"', pkg.read(pkg.workbook_part)):
+                raise InputError(f"{path}: uses the 1904 date system (Excel for Mac before 2011): its dates would be "
+                                 "read and written four years off; turn it off in Excel (Preferences > Calculation) "
+                                 "or recalculate with --out")
             table = read_orders(path, rules, language, keep_rows=False, package=pkg, split=split)
             if inventory_path:
                 inventory = read_inventory(inventory_path)

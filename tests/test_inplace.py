@@ -266,6 +266,12 @@ def bad_files(tmp: Path) -> list[tuple[str, Path, str]]:
     ws.merge_range("A3:B3", "note")
     wb.close()
     cases.append(("merged cells", p, "sheet Orders has merged cells A3:B3 in the orders table; unmerge them"))
+    p = tmp / "mac1904.xlsx"
+    wb = xlsxwriter.Workbook(str(p), {"date_1904": True})
+    wb.add_worksheet("Orders").write_row(0, 0, ["Order ID", "Quantity"])
+    wb.close()
+    cases.append(("1904 date system", p, "uses the 1904 date system (Excel for Mac before 2011): its dates would "
+                                         "be read and written four years off; turn it off in Excel"))
     return cases
 
 

@@ -104,6 +104,9 @@ def merchant_book(path: Path, shared_strings: bool) -> Path:
     ws.write_formula(8, 4, "=1/0", None, "#DIV/0!")           # an error cell
     ws.write_formula(8, 1, "=NOW()", when, 43405.25)          # a date-formatted formula
     ws.write_string(9, 0, "   ")                              # a row with only blanks in it: not an order
+    bold = wb.add_format({"bold": True})
+    ws.write_rich_string(10, 0, "R-", bold, "11", " & co")     # rich text: runs with their own fonts
+    ws.write_rich_string(10, 6, "U", bold, "S")
     wb.close()
     return path
 
@@ -118,6 +121,8 @@ def test_a_workbook_with_every_kind_of_cell_reads_the_same(rules, tmp_path, shar
     streamed, general = both(path, rules)
     assert_same_table(streamed, general)
     assert streamed.n >= 7 and streamed.cell_issues  # the table really holds orders and bad cells
+    ids = streamed.columns["order_id"].tolist()
+    assert "R-11 & co" in ids and "A&1 <x>" in ids and "A3 _x000D_ tab\there" in ids  # a typed _x000D_ stays
 
 
 def test_a_sheet_written_with_a_namespace_prefix_takes_the_general_reader(rules, tmp_path):

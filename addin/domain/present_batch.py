@@ -133,6 +133,9 @@ class BatchPresenter:
         self.ok = CATALOG["ok"](language)
         self.sep = "；" if language == "zh" else "; "
         self.now_int = int(np.datetime64(res.cols["now"], "us").view(np.int64))
+        self.status_lines: dict[tuple[Any, ...], str] = {}
+        self.fixed_actions = [m.render(language, {}) if m is not None and not m.names else None
+                              for m in self.next_actions]
         self.state_ids = res.engine.state_ids
         self.ship_by_line = _ship_by_line(rules, language)
         self.risk_next, self.risk_late, self.x_risk = (CATALOG[key](language) for key in
@@ -182,14 +185,23 @@ class BatchPresenter:
              start_state: int, steps: list[int]) -> dict[str, Any]:
         """render()'s cells for an order with no issue, from the batch's columns."""
         res, rules, language = self.res, self.rules, self.language
-        events = tuple(self.auto_ids[k] for k in steps if k >= 0)
-        start = self.state_ids[start_state]
-        lines = [_status_line(rules, language, self.state_ids[state], start, events, order_state)]
+        key = (state, start_state, tuple(steps), order_state)
+        status_line = self.status_lines.get(key)
+        if status_line is None:
+            events = tuple(self.auto_ids[k] for k in steps if k >= 0)
+            status_line = self.status_lines[key] = _status_line(
+                rules, language, self.state_ids[state], self.state_ids[start_state], events, order_state)
+        lines = [status_line]
         if ship_by is not None:
             lines.append(self.ship_by_line)
         context = _Context(block, j)
         message = self.next_actions[state]
-        actions = [message.render(language, context)] if message is not None else []
+        if message is None:
+            actions = []
+        elif not message.names:  # the same words for every order in this state
+            actions = [self.fixed_actions[state]]
+        else:
+            actions = [message.render(language, context)]
         timed: list[tuple[Any, str]] = []
         risk_lines = []
         now = self.now_int
@@ -240,6 +252,12 @@ class BatchPresenter:
         """present._risk_text, with the amount from the batch's columns."""
         policy = self.res.policies[k].policy
         message = policy.risk.message
+        if not message.names:  # no placeholder: the same sentence for every order
+            key = ("risk", self.language, policy.rule.id)
+            hit = self.rules.memo.get(key)
+            if hit is None:
+                hit = self.rules.memo[key] = message.render(self.language, {})
+            return hit
         a = policy.amount
         value = a.fixed + a.plus
         if a.of is not None:
