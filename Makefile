@@ -17,6 +17,9 @@ demo: $(BIN)/.installed
 	$(BIN)/wishxl rules check rules
 	$(BIN)/wishxl recalc samples/orders.xlsx --out out/orders-recalc.xlsx --as-of $(AS_OF)
 	@echo "Wrote out/orders-recalc.xlsx"
+	cp workbook.xlsm out/workbook.xlsm
+	$(BIN)/wishxl recalc out/workbook.xlsm --as-of $(AS_OF)
+	@echo "Updated out/workbook.xlsm in place (a copy of the bundled workbook)"
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -q
