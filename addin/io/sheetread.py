@@ -3,9 +3,10 @@
 Why by hand: python-calamine (Rust) parses a sheet fast but builds the whole sheet first, as a
 Python list of lists at the end (about 2.5 GB at a million orders; shared/notes/perf-baseline.md
 §2), and every cell then becomes a Python object that the reader types again. Here the sheet part
-is inflated a few MiB at a time, one regular expression finds the cells, only the columns the rules
-read are kept, and numbers and Excel serial dates become numpy arrays without a Python object per
-cell. Memory stays at the size of the typed columns.
+is inflated a few MiB at a time, its cells are split apart with bytes.split and their references
+read with numpy, only the columns the rules read are kept, and each column is typed with one
+findall over its cells (io/columntypes.py): numbers and Excel serial dates become numpy arrays
+without a Python object per cell. Memory stays at the size of the typed columns.
 
 The fast grammar is the one Excel, LibreOffice, XlsxWriter and openpyxl write: `<c r="B7" ...>`
 with the reference first and no namespace prefix. A part written otherwise (a prefix, a cell
@@ -16,9 +17,9 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Iterator
 from itertools import chain
 from operator import itemgetter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from html import unescape
 from typing import Any

@@ -119,7 +119,6 @@ class SheetRewriter:
             raise SheetError("not a worksheet part")
         self.prefix = (m.group(1) or b"").decode()
         p = re.escape(m.group(1) or b"")
-        self.row_re = re.compile(rb"<" + p + rb"row\b([^>]*?)(/>|>(.*?)</" + p + rb"row>)", re.S)
         self.cell_re = re.compile(rb"<" + p + rb"c\b([^>]*?)(?:/>|>.*?</" + p + rb"c>)", re.S)
         self.updates, self.owned = updates, owned
         self.date_style = date_style
