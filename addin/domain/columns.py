@@ -90,6 +90,7 @@ def local_to_utc(local: np.ndarray, zone: Any) -> np.ndarray:
     return out.view("datetime64[us]")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _local_offset(zone: Any, local_us: int) -> int:
     return zone.utcoffset(NAIVE_EPOCH + timedelta(microseconds=local_us)) // MICROSECOND
 

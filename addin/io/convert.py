@@ -53,7 +53,7 @@ _TEXT_CELLS = {str, type(None)}
 
 def _strings(raw: list[Any]) -> str:
     """The column's text cells joined by NUL (which no cell holds): one C-level scan checks them all."""
-    return "\x00".join(v for v in raw if v.__class__ is str)
+    return "\x00".join([v for v in raw if v.__class__ is str])
 
 
 def _convert_cells(name: str, raw: list[Any], rules: RuleSet, language: str, issues: dict[int, list[Issue]],

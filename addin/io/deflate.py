@@ -19,6 +19,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 LEVEL = 2           # less than half of level 6's time, for a fifth more bytes
+
+try:  # zlib-ng: the same deflate format, made about 1.5x faster (a CRC-32 7x); zlib where it is missing
+    from zlib_ng import zlib_ng as fast_zlib
+except ImportError:  # pragma: no cover - zlib-ng is a dependency; kept working without it
+    fast_zlib = zlib
 BLOCK = 1 << 20
 _ZEROS = bytes(16 << 20)
 
@@ -29,7 +34,7 @@ def crc32_combine(crc_a: int, crc_b: int, length_b: int) -> int:
     left = length_b
     while left:
         piece = _ZEROS[:min(left, len(_ZEROS))]
-        with_zeros, zeros = zlib.crc32(piece, with_zeros), zlib.crc32(piece, zeros)
+        with_zeros, zeros = fast_zlib.crc32(piece, with_zeros), fast_zlib.crc32(piece, zeros)
         left -= len(piece)
     return with_zeros ^ crc_b ^ zeros
 
@@ -39,16 +44,16 @@ class Deflated:
     to a byte (when another deflated stream follows). crc and size count the inflated bytes."""
 
     def __init__(self) -> None:
-        self.compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
+        self.compressor = fast_zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
         self.crc, self.size = 0, 0
 
     def take(self, data: bytes) -> bytes:
-        self.crc = zlib.crc32(data, self.crc)
+        self.crc = fast_zlib.crc32(data, self.crc)
         self.size += len(data)
         return self.compressor.compress(data)
 
     def finish(self, last: bool) -> bytes:
-        return self.compressor.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+        return self.compressor.flush(fast_zlib.Z_FINISH if last else fast_zlib.Z_SYNC_FLUSH)
 
 
 def deflated(chunks: Iterable[bytes], state: dict[str, int]) -> Iterator[bytes]:
@@ -64,7 +69,7 @@ def deflated(chunks: Iterable[bytes], state: dict[str, int]) -> Iterator[bytes]:
 
 class Halves:
     """A member's content: `first` (plain chunks, deflated here) then `second`, a forked half whose
-    chunks are already deflated and whose result() is (crc, size, anything else)."""
+    chunks are already deflated and whose result() is (crc, size, anything else), or None."""
 
     def __init__(self, first: Iterable[bytes], second: Any):
         self.first, self.second = first, second
@@ -79,17 +84,24 @@ class _PassThrough:
 
 
 def write_halves(dst: Any, halves: Halves) -> None:
-    """Write both halves into an open zipfile member (opened for ZIP_DEFLATED)."""
+    """Write the halves into an open zipfile member (opened for ZIP_DEFLATED); `second` may be None
+    (a member made here alone). The first half's blocks are deflated on a second thread while the
+    next is made: zlib, crc32 and file writes release the GIL, so on two cores the deflate costs
+    little on top of making the part."""
     dst._compressor = _PassThrough()
     stream = Deflated()
-    with ThreadPoolExecutor(max_workers=1) as writer:  # deflate here while the next block is made
+    with ThreadPoolExecutor(max_workers=1) as writer:
         pending = None
         for block in _blocks(halves.first):
             if pending is not None:
-                pending.result()
+                pending.result()  # at most one block waiting: memory stays flat
             pending = writer.submit(lambda b: dst.write(stream.take(b)), block)
         if pending is not None:
             pending.result()
+    if halves.second is None:
+        dst.write(stream.finish(last=True))
+        dst._crc, dst._file_size = stream.crc, stream.size
+        return
     dst.write(stream.finish(last=False))
     for chunk in halves.second.chunks():
         dst.write(chunk)

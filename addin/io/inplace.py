@@ -15,13 +15,12 @@ import re
 import shutil
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
 from addin.domain.present import FINE_COLUMNS, OUTPUT_COLUMNS
-from addin.io.deflate import LEVEL, Halves, write_halves
+from addin.io.deflate import Halves, write_halves
 from addin.io.package import MAIN, Package, PackageError, q
 from addin.io.sheetxml import SheetRewriter, column_letters, fast_cell, widen_ref
 from addin.io.writer import atomic_path
@@ -215,34 +214,15 @@ def write_package(pkg: Package, target: Path, replaced: Mapping[str, Any], added
 
 
 def _write(out: zipfile.ZipFile, info: zipfile.ZipInfo, content: bytes | Iterable[bytes], large: bool) -> None:
-    """A new part. Chunks are gathered into 1 MiB blocks, and a large part is deflated at deflate.LEVEL (less
-    than half of level 6's time for a fifth more bytes). The blocks are deflated and written by a
-    second thread while this one makes the next: zlib, crc32 and file writes release the GIL, so
-    on two cores the deflate costs almost nothing on top of building the part."""
+    """A new part: bytes deflated by zipfile; chunks (a rewritten sheet) gathered into 1 MiB blocks and
+    deflated at deflate.LEVEL (less than half of level 6's time for a fifth more bytes) on a second
+    thread, with zlib-ng (io/deflate.py)."""
     info.compress_type = zipfile.ZIP_DEFLATED
-    info._compresslevel = LEVEL if large or not isinstance(content, bytes) else None  # type: ignore[attr-defined]
     with out.open(info, "w", force_zip64=large) as dst:
         if isinstance(content, bytes):
             dst.write(content)
-            return
-        if isinstance(content, Halves):
-            write_halves(dst, content)
-            return
-        with ThreadPoolExecutor(max_workers=1) as writer:
-            pending: Future[Any] | None = None
-            block: list[bytes] = []
-            size = 0
-            for chunk in content:
-                block.append(chunk)
-                size += len(chunk)
-                if size >= 1 << 20:
-                    if pending is not None:
-                        pending.result()  # at most one block waiting: memory stays flat
-                    pending = writer.submit(dst.write, b"".join(block))
-                    block, size = [], 0
-            if pending is not None:
-                pending.result()
-            dst.write(b"".join(block))
+        else:
+            write_halves(dst, content if isinstance(content, Halves) else Halves(content, None))
 
 
 def owned_columns(headers: Sequence[Any], computed: Mapping[str, int]) -> tuple[dict[str, int], list[tuple[int, str]]]:
