@@ -34,7 +34,7 @@ from addin.io.inplace import (
     owned_columns, update_tables, workbook_lock,
     write_package,
 )
-from addin.io.deflate import Halves, deflated
+from addin.io.deflate import Halves, Ready, deflate_whole, deflated
 from addin.io.forked import ForkedError, Half
 from addin.io.ledger import rewrite_ledger
 from addin.io.package import Package, PackageError
@@ -198,7 +198,13 @@ def recalc_in_place(
                         updates.progress = None
                     return deflated(_reopened(path, lambda other: sheet_part(other, start_row=middle)), deflate)
 
-                half = Half(second_half, lambda: (deflate["crc"], deflate["size"], updates.tally.state()))
+                fines_there = pkg.sheet(FINES_SHEET) is None  # a new Fines sheet: made there too, after its rows
+
+                def second_result() -> tuple[Any, ...]:
+                    fines = deflate_whole(fines_sheet_xml(ledger, style)) if fines_there else None
+                    return deflate["crc"], deflate["size"], updates.tally.state(), fines
+
+                half = Half(second_half, second_result)
                 updates.stop = cut  # (after the fork: the other process goes on to the end)
                 content: Any = Halves(sheet_part(pkg, stop_row=middle), half)
             else:
@@ -208,7 +214,7 @@ def recalc_in_place(
                 replaced[next(t for k, t in pkg.rels(pkg.workbook_part).values() if k == "styles")] = new_styles
             if added:
                 replaced.update(update_tables(pkg, sheet.part, 1, added, max(where.values())))
-            new_parts: dict[str, bytes] = {}
+            new_parts: dict[str, Any] = {}
             existing = pkg.sheet(FINES_SHEET)
             if existing is not None:  # the merchant's own columns and formatting stay with her fines
                 seen = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(existing.name)
@@ -219,7 +225,8 @@ def recalc_in_place(
             else:
                 part, edits = add_sheet(pkg, FINES_SHEET)
                 replaced.update(edits)
-                new_parts[part] = fines_sheet_xml(ledger, style)
+                new_parts[part] = Ready(lambda: half.result()[3]) if half is not None else \
+                    fines_sheet_xml(ledger, style)  # type: ignore[assignment]
             wb_xml = replaced.get(pkg.workbook_part, pkg.read(pkg.workbook_part))
             marked = mark_full_calculation(wb_xml)
             if marked != wb_xml:
@@ -242,7 +249,7 @@ def recalc_in_place(
 
 
 SPLIT_MIN_ORDERS = 20_000  # below this, a second process costs more than it saves
-SPLIT_SHARE = 0.53  # this process's share of the rows: the other one also reopens the workbook and inflates up to its half
+SPLIT_SHARE = 0.55  # this process's share of the rows: the other one also reopens the workbook, inflates up to its half and makes the Fines sheet
 
 
 def _reopened(path: Path, work: Callable[[Package], Iterator[bytes]]) -> Iterator[bytes]:

@@ -75,6 +75,27 @@ class Halves:
         self.first, self.second = first, second
 
 
+class Ready:
+    """A member deflated elsewhere (by the forked half): get() -> (deflated bytes, CRC-32, inflated size)."""
+
+    def __init__(self, get: Any):
+        self.get = get
+
+
+def deflate_whole(data: bytes) -> tuple[bytes, int, int]:
+    """A complete raw deflate stream of data, with data's CRC-32 and size (for Ready)."""
+    stream = Deflated()
+    return stream.take(data) + stream.finish(last=True), stream.crc, stream.size
+
+
+def write_ready(dst: Any, ready: Ready) -> None:
+    """Write a member deflated elsewhere into an open zipfile member (opened for ZIP_DEFLATED)."""
+    data, crc, size = ready.get()
+    dst._compressor = _PassThrough()
+    dst.write(data)
+    dst._crc, dst._file_size = crc, size
+
+
 class _PassThrough:
     def compress(self, data: bytes) -> bytes:
         return data
@@ -124,4 +145,4 @@ def _blocks(chunks: Iterable[bytes]) -> Iterator[bytes]:
         yield b"".join(block)
 
 
-__all__ = ["Halves", "write_halves", "deflated", "crc32_combine"]
+__all__ = ["Halves", "Ready", "write_halves", "write_ready", "deflate_whole", "deflated", "crc32_combine"]

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from addin.domain.present import FINE_COLUMNS, OUTPUT_COLUMNS
-from addin.io.deflate import Halves, write_halves
+from addin.io.deflate import Halves, Ready, write_halves, write_ready
 from addin.io.package import MAIN, Package, PackageError, q
 from addin.io.sheetxml import SheetRewriter, column_letters, fast_cell, widen_ref
 from addin.io.writer import atomic_path
@@ -221,6 +221,8 @@ def _write(out: zipfile.ZipFile, info: zipfile.ZipInfo, content: bytes | Iterabl
     with out.open(info, "w", force_zip64=large) as dst:
         if isinstance(content, bytes):
             dst.write(content)
+        elif isinstance(content, Ready):
+            write_ready(dst, content)
         else:
             write_halves(dst, content if isinstance(content, Halves) else Halves(content, None))
 
