@@ -291,7 +291,7 @@ class _LazyRows:
 
     def __init__(self, table: OrdersTable, batch: Any, rules: RuleSet, language: str, where: dict[str, int],
                  tally: Tally, progress: Progress | None = None):
-        self.tally, self.where, self.progress = tally, where, progress
+        self.tally, self.progress = tally, progress
         self.columns = [where[name] for name in OUTPUT_COLUMNS]
         self.presenter = BatchPresenter(batch, rules, language, cell_of=table.cell, 
                                         on_result=lambda order, result: self.tally.add(order, result))

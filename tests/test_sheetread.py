@@ -18,7 +18,7 @@ import xlsxwriter
 
 from addin.io.package import Package
 from addin.io.reader import ORDERS_SHEET, _read_grid, orders_from_grid, read_orders
-from addin.io.sheetread import NotStreamable, scan
+from addin.io.sheetread import NotStreamable, scan_groups
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -142,7 +142,7 @@ def test_a_sheet_written_with_a_namespace_prefix_takes_the_general_reader(rules,
                                                                                           b"<x:" + tag + b"/>")
             dst.writestr(info, data)
     with Package(prefixed) as pkg, pytest.raises(NotStreamable):
-        scan(pkg, pkg.sheet("Orders").part, lambda header: set(header))
+        next(scan_groups(pkg, pkg.sheet("Orders").part, lambda header: set(header)))
     streamed, _ = both(prefixed, rules)
     _, general = both(path, rules)
     assert streamed.order_rows == general.order_rows

@@ -58,7 +58,8 @@ class BatchResult:
                  failed: list[np.ndarray | None], start: np.ndarray, unknown: np.ndarray, state: np.ndarray,
                  path: list[np.ndarray], policies: list[PolicyColumns]):
         self.engine, self.batch, self.cols, self.now, self.language = engine, batch, cols, now, language
-        self.failed, self.start, self.unknown, self.state, self.path = failed, start, unknown, state, path
+        self.failed = failed
+        self.start, self.state, self.unknown = start, state, unknown  # per order, numpy
         self.policies = policies
         self.n = batch.n
         self._now = _instant(cols["now"])
@@ -74,8 +75,7 @@ class BatchResult:
             hit = pc.fined | pc.pending | pc.at_risk
             hit[list(pc.failures)] = True
             self.touch_bits[hit] |= np.uint32(1 << k)
-        self.steps = np.stack(path, axis=1) if path else np.zeros((self.n, 0), dtype=np.int16)
-        self.start_list, self.state_list, self.unknown_list = start, state, unknown  # numpy: a row at a time
+        self.steps = np.stack(path, axis=1) if path else np.zeros((self.n, 0), dtype=np.int16)  # order x step
 
     def touched(self, i: int) -> list[int]:
         """The policies that fine, threaten or failed on order i, in policy order."""
@@ -114,8 +114,8 @@ class BatchResult:
             context = context or message_context(view, rules, language)
             issues.append(Issue(rule.severity, rule.message.render(language, context), rule.rule.id,
                                 rule.rule.ref, rule.field, rule.contact_customer))
-        out.start_state = engine.state_ids[int(self.start_list[i])]
-        if self.unknown_list[i]:
+        out.start_state = engine.state_ids[int(self.start[i])]
+        if self.unknown[i]:
             known = ", ".join(sorted(rules.workflow.wish_states))
             issues.append(Issue(WARNING, say("unknown_wish_state", language, value=str(view["order_state"]),
                                              known=known), "wish-states", rules.workflow.wish_states_ref,
@@ -123,7 +123,7 @@ class BatchResult:
         events = [engine.auto[k] for k in self.steps[i].tolist() if k >= 0]
         if events:
             out.status_events = events
-        out.status = engine.state_ids[int(self.state_list[i])]
+        out.status = engine.state_ids[int(self.state[i])]
         out.ship_by = _instant(self.cols["ship_by"][i])
         fines, pending, risks = [], [], []
         for k in self.touched(i):

@@ -301,18 +301,26 @@ def ledger_rows(fines: Sequence[Fine], rules: RuleSet, language: str | None = No
     """The Fines ledger rows of some fines."""
     language = language or rules.language
     zones = rules.zones
-    rows = []
-    for fine in fines:
-        rows.append({
-            "Fine ID": fine.fine_id,
-            "Order ID": fine.order_id,
-            "Product ID": fine.product_id,
-            "Policy": fine.policy.name(language),
-            "Amount (USD)": fine.amount,
-            "Generated At": zones.to_workbook(fine.generated_at),
-            "Appealable": say("yes" if fine.appealable else "no", language),
-            "Appeal Deadline": zones.to_workbook(fine.appeal_deadline) if fine.appeal_deadline else None,
-            "Suspended Until": zones.to_workbook(fine.suspended_until) if fine.suspended_until else None,
-            "Rule": f"{fine.policy.rule.id} {fine.policy.rule.ref}",
-        })
-    return rows
+    return [ledger_row(fine.fine_id, fine.policy, fine.order_id, fine.product_id, fine.amount,
+                       zones.to_workbook(fine.generated_at),
+                       fine.appealable,
+                       zones.to_workbook(fine.appeal_deadline) if fine.appeal_deadline else None,
+                       zones.to_workbook(fine.suspended_until) if fine.suspended_until else None, language)
+            for fine in fines]
+
+
+def ledger_row(fine_id: str, policy: Any, order_id: Any, product_id: Any, amount: float, generated: datetime, appealable: bool,
+               deadline: datetime | None, suspended: datetime | None, language: str) -> dict:
+    """One row of the Fines ledger (times naive, in the workbook zone)."""
+    return {
+        "Fine ID": fine_id,
+        "Order ID": order_id,
+        "Product ID": product_id,
+        "Policy": policy.name(language),
+        "Amount (USD)": amount,
+        "Generated At": generated,
+        "Appealable": say("yes" if appealable else "no", language),
+        "Appeal Deadline": deadline,
+        "Suspended Until": suspended,
+        "Rule": f"{policy.rule.id} {policy.rule.ref}",
+    }

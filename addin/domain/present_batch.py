@@ -27,7 +27,7 @@ from addin.domain.model import RuleSet
 from addin.domain.policies import money
 from addin.domain.model import OrderResult
 from addin.domain.present import (
-    OUTPUT_COLUMNS, MessageContext, Shown, _explain_fine, _number, _ship_by_line, _status_line, clock,
+    MessageContext, Shown, _explain_fine, ledger_row, _number, _ship_by_line, _status_line, clock,
     message_context, render,
 )
 from addin.domain.vexpr import to_datetime64
@@ -117,7 +117,7 @@ class BatchPresenter:
         self.res, self.rules, self.language = res, rules, language
         self.cell_of, self.on_result = cell_of, on_result
         n = res.n
-        slow = np.array(res.unknown_list, dtype=bool)
+        slow = res.unknown.astype(bool)
         slow[list(res.failing)] = True
         slow[list(res.batch.cell_issues)] = True
         fined = np.zeros(n, dtype=bool)
@@ -164,7 +164,7 @@ class BatchPresenter:
                     for j in hits:
                         found.setdefault(j, []).append((k, kind))
         fined = self.fined[lo:hi].tolist()
-        states, starts = res.state_list[lo:hi].tolist(), res.start_list[lo:hi].tolist()
+        states, starts = res.state[lo:hi].tolist(), res.start[lo:hi].tolist()
         steps = res.steps[lo:hi].tolist()
         out = []
         for j, i in enumerate(range(lo, hi)):
@@ -286,7 +286,7 @@ class BatchPresenter:
             yield from self.cells(lo, min(lo + BLOCK, self.res.n))
 
 
-__all__ = ["BatchPresenter", "OUTPUT_COLUMNS", "nearest_deadline"]
+__all__ = ["BatchPresenter", "batch_ledger"]
 
 
 def batch_ledger(res: Any, rules: RuleSet, language: str) -> list[dict[str, Any]]:
@@ -307,21 +307,10 @@ def batch_ledger(res: Any, rules: RuleSet, language: str) -> list[dict[str, Any]
         fines[k] = iter(zip([value_at(ids, i) for i in at], [value_at(products, i) for i in at],
                             pc.amount[rows].tolist(), generated, appealable, deadline, suspended))
         found.extend((i, k) for i in at)
-    yes, no = say("yes", language), say("no", language)
     out = []
     for _, k in sorted(found):  # by order, then by policy: as each order's result lists its fines
-        policy = res.policies[k].policy
         order_id, product_id, amount, generated, appealable, deadline, suspended = next(fines[k])
-        out.append({
-            "Fine ID": f"{order_id}-{policy.rule.id}",
-            "Order ID": order_id,
-            "Product ID": product_id,
-            "Policy": policy.name(language),
-            "Amount (USD)": amount,
-            "Generated At": generated,
-            "Appealable": yes if appealable else no,
-            "Appeal Deadline": deadline,
-            "Suspended Until": suspended,
-            "Rule": f"{policy.rule.id} {policy.rule.ref}",
-        })
+        policy = res.policies[k].policy
+        out.append(ledger_row(f"{order_id}-{policy.rule.id}", policy, order_id, product_id, amount, generated,
+                              appealable, deadline, suspended, language))  # the Fine ID as batch_result makes it
     return out

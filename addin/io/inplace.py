@@ -21,13 +21,12 @@ from typing import Any, Iterator
 
 from addin.domain.present import FINE_COLUMNS, OUTPUT_COLUMNS
 from addin.io.deflate import Halves, Ready, write_halves, write_ready
-from addin.io.package import MAIN, Package, PackageError, q
+from addin.io.package import DATE_FORMAT_IDS, MAIN, Package, PackageError
 from addin.io.sheetxml import SheetRewriter, column_letters, fast_cell, widen_ref
 from addin.io.writer import atomic_path
 
 FINES_SHEET = "Fines"
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # new parts get a fixed date: two runs give the same bytes
-DATE_FORMAT_IDS = set(range(14, 23)) | {45, 46, 47}  # Excel's built-in date and time formats
 WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 WORKSHEET_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
 
@@ -73,18 +72,14 @@ def _stale(lock: Path) -> bool:
 
 def date_style(pkg: Package) -> tuple[str | None, bytes | None]:
     """The index of a cell style with a date-time format, and new styles.xml bytes only if one had to be added."""
-    rels = pkg.rels(pkg.workbook_part)
-    part = next((t for k, t in rels.values() if k == "styles"), None)
+    part = pkg.styles_part()
     if part is None:
         return None, None
-    root = pkg.xml(part)
-    custom = {nf.get("numFmtId"): nf.get("formatCode", "") for nf in root.iter(q("numFmt"))}
-    xfs = root.find(q("cellXfs"))
+    formats = pkg.cell_formats()
     best = None
-    for i, xf in enumerate(xfs if xfs is not None else []):
-        fid = xf.get("numFmtId", "0")
-        code = custom.get(fid, "")
-        is_date = int(fid) in DATE_FORMAT_IDS if fid.isdigit() and fid not in custom else \
+    for i, (fid, custom) in enumerate(formats):
+        code = custom or ""
+        is_date = int(fid) in DATE_FORMAT_IDS if fid.isdigit() and custom is None else \
             bool(re.search(r"[yd]", re.sub(r'"[^"]*"|\[[^]]*]', "", code), re.I))
         if is_date and (best is None or "h" in code.lower() or fid == "22"):
             best = str(i)
@@ -94,7 +89,7 @@ def date_style(pkg: Package) -> tuple[str | None, bytes | None]:
         return best, None
     # No date style in the workbook: add one (built-in 22, m/d/yyyy h:mm). The only case styles.xml changes.
     data = pkg.read(part)
-    count = len(xfs) if xfs is not None else 0
+    count = len(formats)
     new = re.sub(rb"(<(?:\w+:)?cellXfs\b[^>]*count=\")(\d+)(\")", lambda m: m.group(1) + str(count + 1).encode()
                  + m.group(3), data, count=1)
     new = re.sub(rb"(</(?:\w+:)?cellXfs>)", b'<xf numFmtId="22" fontId="0" fillId="0" borderId="0" xfId="0" '

@@ -27,6 +27,7 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an .xls (or an encrypted .xls
 MAX_PART = 2 << 30          # 2 GiB inflated for one part (a 1M-order sheet is ~0.8 GiB)
 MAX_TOTAL = 4 << 30
 MAX_RATIO = 200             # a part inflating more than 200x its stored size (and over 16 MiB) is a bomb
+DATE_FORMAT_IDS = frozenset(set(range(14, 23)) | {45, 46, 47})  # Excel's built-in date and time formats
 
 
 class PackageError(Exception):
@@ -144,6 +145,21 @@ class Package:
         sheets = self.sheets()
         return next((s for s in sheets if s.name == name), None) or \
             next((s for s in sheets if s.name.strip().casefold() == name.casefold()), None)
+
+    def styles_part(self) -> str | None:
+        return next((t for k, t in self.rels(self.workbook_part).values() if k == "styles"), None)
+
+    def cell_formats(self) -> list[tuple[str, str | None]]:
+        """Each cell style (xf) in order: its number format id and, for a custom format, its code
+        (None: one of Excel's built-in formats)."""
+        part = self.styles_part()
+        if part is None:
+            return []
+        root = self.xml(part)
+        custom = {nf.get("numFmtId"): nf.get("formatCode", "") for nf in root.iter(q("numFmt"))}
+        xfs = root.find(q("cellXfs"))
+        return [(xf.get("numFmtId", "0"), custom.get(xf.get("numFmtId", "0"))) for xf in
+                (xfs if xfs is not None else [])]
 
     def tables(self, sheet_part: str) -> list[str]:
         return [target for kind, target in self.rels(sheet_part).values() if kind == "table"]

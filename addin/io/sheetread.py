@@ -26,11 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from addin.io.package import Package, PackageError, q
+from addin.io.package import DATE_FORMAT_IDS, Package, PackageError
 from addin.io.sheetxml import column_index
 
 BLOCK = 4 << 20
-DATE_FORMAT_IDS = frozenset(set(range(14, 23)) | {45, 46, 47})  # Excel's built-in date and time formats
 _CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
 _ODD_CELL = re.compile(rb"<c[\t\r\n]")
 _TYPE = re.compile(rb'\st="(\w+)"')
@@ -81,21 +80,9 @@ class SharedStrings:
 
 def date_styles(pkg: Package) -> frozenset[int]:
     """The cell-style indexes (xf) whose number format shows a date or time, as Excel decides it."""
-    part = next((t for k, t in pkg.rels(pkg.workbook_part).values() if k == "styles"), None)
-    if part is None:
-        return frozenset()
-    root = pkg.xml(part)
-    custom = {nf.get("numFmtId"): nf.get("formatCode", "") for nf in root.iter(q("numFmt"))}
-    xfs = root.find(q("cellXfs"))
-    found = set()
-    for i, xf in enumerate(xfs if xfs is not None else []):
-        fid = xf.get("numFmtId", "0")
-        if fid in custom:
-            if re.search(r"[ymdhs]", re.sub(r'"[^"]*"|\[[^]]*]|\\.', "", custom[fid]), re.I):
-                found.add(i)
-        elif fid.isdigit() and int(fid) in DATE_FORMAT_IDS:
-            found.add(i)
-    return frozenset(found)
+    return frozenset(i for i, (fid, code) in enumerate(pkg.cell_formats())
+                     if (re.search(r"[ymdhs]", re.sub(r'"[^"]*"|\[[^]]*]|\\.', "", code), re.I) if code is not None
+                         else fid.isdigit() and int(fid) in DATE_FORMAT_IDS))
 
 
 def blocks(pkg: Package, part: str) -> Iterator[bytes]:
@@ -159,16 +146,6 @@ class SheetScan:
     other_rows: list[int]                    # rows with a non-empty cell in a column not wanted
     merged: list[tuple[tuple[int, int], tuple[int, int]]]
     shared: SharedStrings | None
-
-
-def scan(pkg: Package, part: str, wanted: Any, start: int = 0, stop: int | None = None) -> SheetScan:
-    """scan_groups' groups as one (the whole part's cells held at once: for small parts and tests)."""
-    groups = list(scan_groups(pkg, part, wanted, start, stop))
-    last = groups[-1]
-    columns = {col: Column(np.concatenate([g.columns[col].rows for g in groups]),
-                           list(chain.from_iterable(g.columns[col].tails for g in groups))) for col in last.columns}
-    return SheetScan(last.header, columns, [r for g in groups for r in g.other_rows],
-                     [m for g in groups for m in g.merged], last.shared)
 
 
 GROUP = 8 << 20  # the cells of about 8 MiB of a part are typed together: memory stays flat
@@ -351,4 +328,4 @@ def serial_datetime(serial: float) -> Any:
 
 
 
-__all__ = ["NotStreamable", "SharedStrings", "scan", "scan_groups", "value", "date_styles", "blocks", "text"]
+__all__ = ["NotStreamable", "SharedStrings", "scan_groups", "value", "date_styles", "blocks", "text"]
