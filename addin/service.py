@@ -37,6 +37,7 @@ from addin.io.inplace import (
 from addin.io.deflate import Halves, Ready, deflate_whole, deflated
 from addin.io.forked import ForkedError, Half
 from addin.io.ledger import rewrite_ledger
+from addin.io.memory import give_back
 from addin.io.package import Package, PackageError
 from addin.io.sheetread import blocks
 from addin.io.sheetxml import SheetError
@@ -167,6 +168,7 @@ def recalc_in_place(
             else:
                 inventory = read_inventory(path, package=pkg) if pkg.sheet(INVENTORY_SHEET) is not None else None
             batch = BatchEngine(rules).evaluate(Batch.from_table(table), as_of, inventory, language)
+            give_back()  # the rules' temporaries, before the second process shares this one's pages
             report = RecalcReport(str(table.path), str(path), orders=table.n, notes=list(table.notes))
             where, added = owned_columns(table.headers, table.computed)
             updates = _LazyRows(table, batch, rules, language, where, Tally(report, table, rules, language, as_of),
@@ -185,7 +187,7 @@ def recalc_in_place(
             half = None
             if split and table.n >= SPLIT_MIN_ORDERS and (os.cpu_count() or 1) > 1:
                 cut = int(table.n * SPLIT_SHARE)
-                middle = table.order_rows[cut]  # the second half of the rows, on the other core
+                middle = int(table.order_rows[cut])  # the second half of the rows, on the other core
                 deflate: dict[str, int] = {}  # the second half is deflated there too: io/deflate.py
                 tally = updates.tally
 
@@ -221,6 +223,8 @@ def recalc_in_place(
                 parts, notes = rewrite_ledger(pkg, existing.part, seen.to_python(skip_empty_area=False), ledger,
                                               style)
                 replaced.update(parts)
+                # as chunks: deflated as a new Fines sheet is (the same bytes: a second run changes nothing)
+                replaced[existing.part] = (parts[existing.part],)
                 report.notes.extend(notes)
             else:
                 part, edits = add_sheet(pkg, FINES_SHEET)

@@ -456,6 +456,9 @@ def test_two_processes_write_the_same_workbook_as_one(tmp_path: Path, monkeypatc
         for name in a.namelist():
             assert a.read(name) == b.read(name), name
     assert CalamineWorkbook.from_path(str(two)).get_sheet_by_name("Orders").to_python()[1][-8]  # readable
+    first = two.read_bytes()  # its Fines sheet now exists: rewritten here, not made there
+    assert recalc(str(two), "--as-of", "2018-11-21T09:00:00-08:00").exit_code in (0, 1)
+    assert two.read_bytes() == first
 
 
 def test_crc32_of_two_halves_is_combined_exactly():

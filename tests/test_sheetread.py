@@ -36,7 +36,8 @@ def assert_same_table(streamed, general):
     assert all(h is None for h in general.headers[len(streamed.headers):])
     assert streamed.fields == general.fields
     assert streamed.computed == general.computed
-    assert streamed.order_rows == general.order_rows
+    assert list(streamed.order_rows) == list(general.order_rows)
+    assert list(streamed.order_index) == list(general.order_index)
     assert streamed.notes == general.notes
     assert streamed.shown_status == general.shown_status
     for name, col in general.columns.items():
@@ -145,4 +146,32 @@ def test_a_sheet_written_with_a_namespace_prefix_takes_the_general_reader(rules,
         next(scan_groups(pkg, pkg.sheet("Orders").part, lambda header: set(header)))
     streamed, _ = both(prefixed, rules)
     _, general = both(path, rules)
-    assert streamed.order_rows == general.order_rows
+    assert list(streamed.order_rows) == list(general.order_rows)
+    assert list(streamed.order_index) == list(general.order_index)
+
+
+def test_a_repeated_text_value_is_one_string_over_the_whole_sheet(rules, tmp_path, monkeypatch):
+    """Read a group of rows at a time, a column of a few SKUs still holds one str per SKU (a million
+    orders would otherwise hold a copy per group); a column of unique ids is left as read."""
+    path = tmp_path / "repeats.xlsx"
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})  # inline strings, as a large export has
+    ws = wb.add_worksheet(ORDERS_SHEET)
+    headers = [rules.fields[f].header for f in ("order_id", "sku", "zipcode", "price")]
+    ws.write_row(0, 0, headers)
+    for r in range(1, 3001):
+        ws.write_string(r, 0, f"{r:024x}")
+        ws.write_string(r, 1, f"SKU-{r % 7}")
+        ws.write_string(r, 2, f"{10000 + r % 300}")  # mostly unique in a group, repeated over the sheet
+        ws.write_number(r, 3, 9.5)
+    wb.close()
+    monkeypatch.setattr("addin.io.sheetread.BLOCK", 2048)
+    monkeypatch.setattr("addin.io.sheetread.GROUP", 6000)  # about 50 rows a group
+    monkeypatch.setattr("addin.io.columntypes.Interner.SAMPLE", 1000)
+    with Package(path) as pkg:
+        table = read_orders(path, rules, keep_rows=False, package=pkg)
+    assert table.n == 3000
+    skus, zips, ids = (table.columns[f].tolist() for f in ("sku", "zipcode", "order_id"))
+    assert skus[:8] == ["SKU-1", "SKU-2", "SKU-3", "SKU-4", "SKU-5", "SKU-6", "SKU-0", "SKU-1"]
+    assert len({id(s) for s in skus}) == 7
+    assert len({id(z) for z in zips}) == 300 and zips[299] == "10000" and zips[300] == "10001"
+    assert len(set(ids)) == 3000

@@ -23,6 +23,7 @@ from addin.domain.columns import FIELD_TYPES, column, to_columns
 from addin.domain.helpers import BOOL, NUMBER, TEXT
 from addin.domain.model import ERROR, WARNING, Issue, Policy, RuleSet
 from addin.domain.policies import appeal_deadline, money
+from addin.domain.sparse import Sparse
 from addin.domain.vexpr import _pt, helper_memo, to_datetime64
 from addin.domain.workflow import _fold, kept_states
 
@@ -37,7 +38,7 @@ class Batch:
     n: int
     cell_issues: dict[int, list[Issue]] = field(default_factory=dict)  # row index -> issues from reading
     bad: dict[str, np.ndarray] = field(default_factory=dict)  # field -> rows whose cell could not be read
-    rows: list[int] = field(default_factory=list)  # sheet row of each order (for duplicate messages)
+    rows: Sequence[int] = field(default_factory=list)  # sheet row of each order (for duplicate messages)
     shown_status: list[Any] | None = None  # the Status the sheet showed (a state only the merchant sets is kept)
 
     @classmethod
@@ -61,18 +62,20 @@ class Batch:
 
 @dataclass
 class PolicyColumns:
-    """One policy over the batch: who is fined, when, how much, until when they may appeal."""
+    """One policy over the batch: who is fined, when, how much, until when they may appeal.
+
+    The masks are dense; the values, which exist on few rows, are domain/sparse.py columns."""
 
     policy: Policy
     fined: np.ndarray
-    generated: np.ndarray
-    amount: np.ndarray
-    window: np.ndarray  # index into policy.appeal, -1 none
-    deadline: np.ndarray
-    suspended: np.ndarray
+    generated: Sparse  # on fined and pending rows
+    amount: Sparse  # on fined rows, as window, deadline and suspended
+    window: Sparse  # index into policy.appeal, -1 none
+    deadline: Sparse
+    suspended: Sparse
     pending: np.ndarray  # condition holds, fine still ahead: at risk until `generated`
     at_risk: np.ndarray  # the policy's own risk condition holds
-    risk_deadline: np.ndarray
+    risk_deadline: Sparse  # on rows at risk
     failures: dict[int, Exception] = field(default_factory=dict)  # rows on which the policy could not be applied
 
 
@@ -151,7 +154,7 @@ class BatchEngine:
             at = np.array(needing)
             when = released[at].astype("datetime64[us]").view(np.int64)
             when = np.where(np.isnat(released[at]), np.datetime64("9999-12-31", "us").view(np.int64), when)
-            rows = np.asarray(batch.rows)[at] if batch.rows else at + 2
+            rows = np.asarray(batch.rows)[at] if len(batch.rows) else at + 2
             needing = at[np.lexsort((rows, when))].tolist()
         reserved: Counter[str] = Counter()
         for i in needing:
@@ -256,8 +259,10 @@ class BatchEngine:
             self._fine_details(p, cols, rows, generated, amount, window, deadline, suspended, failures)
             for i in failures:
                 fined[i] = False
-        return PolicyColumns(p, fined, generated, amount, window, deadline, suspended, pending, at_risk, risk_deadline,
-                             failures)
+        amount, window, deadline, suspended = (Sparse(rows, a[rows], fill, n) for a, fill in (
+            (amount, np.nan), (window, -1), (deadline, NAT), (suspended, NAT)))
+        return PolicyColumns(p, fined, Sparse.where(generated, fined | pending, NAT), amount, window, deadline,
+                             suspended, pending, at_risk, Sparse.where(risk_deadline, at_risk, NAT), failures)
 
     def _effective(self, p: Policy, cols: dict[str, Any], generated: Any, blank_is: Any) -> np.ndarray:
         ok = np.ones(len(generated), dtype=bool)

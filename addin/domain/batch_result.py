@@ -86,7 +86,7 @@ class BatchResult:
         return self.n
 
     def row(self, i: int) -> RowView:
-        return RowView(self.cols, i, self.batch.rows[i] if self.batch.rows else i + 2, self._now)
+        return RowView(self.cols, i, int(self.batch.rows[i]) if len(self.batch.rows) else i + 2, self._now)
 
     def fined_rows(self) -> list[int]:
         """The orders with at least one fine, in order."""

@@ -72,18 +72,48 @@ def _utf8(raw: bytes) -> str:
     return raw.decode("utf-8")
 
 
-def text_column(column: Column, shared: Any, dates: frozenset[int]) -> list[Any]:
+class Interner:
+    """One str per distinct value of a text column over the whole sheet, not one per group of rows.
+
+    A column of inline strings read a group at a time makes its own str of each value in each
+    group: at a million orders, 600,000 copies of 5,000 SKUs, 770,000 of the zip codes (about 125
+    MB). A column whose values do not repeat (order ids, phone numbers) stops being interned after
+    SAMPLE cells, so its memo does not hold a second reference to every value for nothing."""
+
+    SAMPLE = 50_000
+    MIN_REPEATS = 0.05
+
+    def __init__(self) -> None:
+        self.seen: dict[str, str] | None = {}
+        self.cells = self.repeats = 0
+
+    def __call__(self, values: list[Any]) -> list[Any]:
+        seen = self.seen
+        if seen is None:
+            return values
+        before = len(seen)
+        one = seen.setdefault
+        values = [one(v, v) if v is not None else None for v in values]
+        self.cells += len(values)
+        self.repeats += len(values) - (len(seen) - before)
+        if self.cells >= self.SAMPLE and self.repeats < self.MIN_REPEATS * self.cells:
+            self.seen = None
+        return values
+
+
+def text_column(column: Column, shared: Any, dates: frozenset[int], intern: Interner | None = None) -> list[Any]:
     """The cells as value() gives them; columns of plain inline strings or plain shared strings (the
-    usual text columns) read with one findall."""
+    usual text columns) read with one findall. intern: the column's Interner (inline strings)."""
     joined = column.joined()
     found = _PLAIN_INLINE.findall(joined)
     if len(found) == len(column.tails):
         decode = text if b"&" in joined or b"_x" in joined else _utf8
         distinct = set(found)
         if 2 * len(distinct) < len(found):  # a column of few values (states, countries): one str each
-            shown = {x: decode(x) if x else None for x in distinct}
+            shown = dict(zip(distinct, (intern or list)([decode(x) if x else None for x in distinct])))
             return [shown[x] for x in found]
-        return [decode(x) if x else None for x in found]
+        strings = [decode(x) if x else None for x in found]
+        return intern(strings) if intern is not None else strings
     if b't="b"' in joined:
         found = _PLAIN_BOOL.findall(joined)
         if len(found) == len(column.tails):
@@ -95,4 +125,4 @@ def text_column(column: Column, shared: Any, dates: frozenset[int]) -> list[Any]
     return [value(a, i, shared, dates) if i else None for a, i in column.cells()]
 
 
-__all__ = ["serial_column", "number_column", "text_column"]
+__all__ = ["Interner", "serial_column", "number_column", "text_column"]

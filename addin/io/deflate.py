@@ -82,10 +82,12 @@ class Ready:
         self.get = get
 
 
-def deflate_whole(data: bytes) -> tuple[bytes, int, int]:
-    """A complete raw deflate stream of data, with data's CRC-32 and size (for Ready)."""
+def deflate_whole(chunks: Iterable[bytes]) -> tuple[bytes, int, int]:
+    """A complete raw deflate stream of the chunks joined, with their CRC-32 and size (for Ready)."""
     stream = Deflated()
-    return stream.take(data) + stream.finish(last=True), stream.crc, stream.size
+    out = [stream.take(data) for data in chunks]
+    out.append(stream.finish(last=True))
+    return b"".join(out), stream.crc, stream.size
 
 
 def write_ready(dst: Any, ready: Ready) -> None:

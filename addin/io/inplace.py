@@ -17,6 +17,7 @@ import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from itertools import chain
 from typing import Any, Iterator
 
 from addin.domain.present import FINE_COLUMNS, OUTPUT_COLUMNS
@@ -97,21 +98,29 @@ def date_style(pkg: Package) -> tuple[str | None, bytes | None]:
     return str(count), new
 
 
-def fines_sheet_xml(rows: Sequence[Mapping[str, Any]], style: str | None) -> bytes:
-    """The Fines ledger as a worksheet part of its own (the program owns all of it)."""
-    out = [f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{MAIN}">']
+def fines_sheet_xml(rows: Sequence[Mapping[str, Any]], style: str | None) -> Iterator[bytes]:
+    """The Fines ledger as a worksheet part of its own (the program owns all of it), in pieces of
+    FINE_ROWS rows: 190,000 fines of a million orders never make one 130 MB string."""
     last = column_letters(len(FINE_COLUMNS) - 1)
-    out.append(f'<dimension ref="A1:{last}{len(rows) + 1}"/><sheetViews><sheetView workbookViewId="0">'
-               f'<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>'
-               f'<sheetFormatPr defaultRowHeight="15"/><cols><col min="1" max="{len(FINE_COLUMNS)}" width="20" '
-               f'customWidth="1"/></cols><sheetData>')
+    yield (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{MAIN}">'
+           f'<dimension ref="A1:{last}{len(rows) + 1}"/><sheetViews><sheetView workbookViewId="0">'
+           f'<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>'
+           f'<sheetFormatPr defaultRowHeight="15"/><cols><col min="1" max="{len(FINE_COLUMNS)}" width="20" '
+           f'customWidth="1"/></cols><sheetData>').encode()
     letters = [column_letters(c) for c in range(len(FINE_COLUMNS))]
-    for r, values in enumerate([dict(zip(FINE_COLUMNS, FINE_COLUMNS)), *rows], start=1):
+    out = []
+    for r, values in enumerate(chain([dict(zip(FINE_COLUMNS, FINE_COLUMNS))], rows), start=1):
         cells = "".join(fast_cell("", f"{letters[c]}{r}", value, None, style)
                         for c, value in enumerate(map(values.get, FINE_COLUMNS)) if value is not None and value != "")
         out.append(f'<row r="{r}">{cells}</row>')
-    out.append(f'</sheetData><autoFilter ref="A1:{last}{max(len(rows) + 1, 2)}"/></worksheet>')
-    return "".join(out).encode()
+        if len(out) == FINE_ROWS:
+            yield "".join(out).encode()
+            out = []
+    yield "".join(out).encode()
+    yield f'</sheetData><autoFilter ref="A1:{last}{max(len(rows) + 1, 2)}"/></worksheet>'.encode()
+
+
+FINE_ROWS = 5000
 
 
 def update_tables(pkg: Package, sheet_part: str, header_row: int, added: Sequence[tuple[int, str]],
@@ -209,9 +218,10 @@ def write_package(pkg: Package, target: Path, replaced: Mapping[str, Any], added
 
 
 def _write(out: zipfile.ZipFile, info: zipfile.ZipInfo, content: bytes | Iterable[bytes], large: bool) -> None:
-    """A new part: bytes deflated by zipfile; chunks (a rewritten sheet) gathered into 1 MiB blocks and
-    deflated at deflate.LEVEL (less than half of level 6's time for a fifth more bytes) on a second
-    thread, with zlib-ng (io/deflate.py)."""
+    """A new part: bytes deflated by zipfile (as the parts copied are); chunks (a rewritten sheet)
+    gathered into 1 MiB blocks and deflated at deflate.LEVEL (less than half of level 6's time for a
+    fifth more bytes) on a second thread, with zlib-ng (io/deflate.py), which gives the same bytes
+    however the content comes in pieces."""
     info.compress_type = zipfile.ZIP_DEFLATED
     with out.open(info, "w", force_zip64=large) as dst:
         if isinstance(content, bytes):

@@ -14,7 +14,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -52,8 +52,8 @@ class OrdersTable:
     computed: dict[str, int]               # existing computed output column -> column index
     rows: list[list[Any]]                  # raw values, header excluded
     columns: dict[str, np.ndarray]         # field -> one typed value per order (see domain/columns.py)
-    order_rows: list[int]                  # sheet row of each order (blank rows are no orders)
-    order_index: list[int]                 # index in `rows` of each order
+    order_rows: Sequence[int]              # sheet row of each order (blank rows are no orders); ascending
+    order_index: Sequence[int]             # index in `rows` of each order (lists, or int64 arrays from io/orders_xlsx.py)
     cell_issues: dict[int, list[Issue]] = field(default_factory=dict)  # order -> cells that could not be read
     bad: dict[str, np.ndarray] = field(default_factory=dict)           # field -> orders whose cell was unreadable
     notes: list[str] = field(default_factory=list)
@@ -69,7 +69,7 @@ class OrdersTable:
         out = []
         for k in range(self.n):
             order = {name: value_at(col, k) for name, col in self.columns.items()}
-            order["_row"], order["_index"] = self.order_rows[k], self.order_index[k]
+            order["_row"], order["_index"] = int(self.order_rows[k]), int(self.order_index[k])
             if self.shown_status is not None:
                 order["_shown_status"] = self.shown_status[k]
             if k in self.cell_issues:
