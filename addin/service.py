@@ -25,9 +25,10 @@ from addin.config.loader import load_ruleset
 from addin.domain.batch import Batch, BatchEngine
 from addin.domain.columns import value_at
 from addin.domain.model import OrderResult, RuleSet
+from addin.domain.packed import pack_text_columns
 from addin.domain.present import OUTPUT_COLUMNS, fine_rows, render
 from addin.report import RecalcReport, Tally, summarize
-from addin.domain.present_batch import BLOCK, BatchPresenter, batch_ledger
+from addin.domain.present_batch import BLOCK, BatchPresenter, BatchLedger
 from addin.io.cells import parse_datetime_text
 from addin.io.inplace import (
     FINES_SHEET, LockedError, SheetRewriter, add_sheet, date_style, fines_sheet_xml, mark_full_calculation,
@@ -168,14 +169,15 @@ def recalc_in_place(
             else:
                 inventory = read_inventory(path, package=pkg) if pkg.sheet(INVENTORY_SHEET) is not None else None
             batch = BatchEngine(rules).evaluate(Batch.from_table(table), as_of, inventory, language)
-            give_back()  # the rules' temporaries, before the second process shares this one's pages
+            pack_text_columns(batch.cols, table.columns)  # the rules have run: ids and the like packed
+            give_back()  # the rules' temporaries and the ids' objects, before the second process shares these pages
             report = RecalcReport(str(table.path), str(path), orders=table.n, notes=list(table.notes))
             where, added = owned_columns(table.headers, table.computed)
             updates = _LazyRows(table, batch, rules, language, where, Tally(report, table, rules, language, as_of),
                                 progress)
             if added:
                 updates.fixed[1] = {col: name for col, name in added}
-            ledger = batch_ledger(batch, rules, language)
+            ledger = BatchLedger(batch, rules, language)  # rows made as they are written
             style, new_styles = date_style(pkg)
             last_header = min(where.values()) - 1 if added else None
             formulas = _formula_values(table, rules)

@@ -65,9 +65,10 @@ def test_random_orders_give_render_s_cells(rules, data):
 
 
 @pytest.mark.parametrize("language,zone", [("en", None), ("zh", "Asia/Shanghai")])
-def test_the_fines_ledger_of_a_batch_is_the_rows_of_each_orders_fines(language, zone):
+def test_the_fines_ledger_of_a_batch_is_the_rows_of_each_orders_fines(language, zone, monkeypatch):
+    from addin.domain import present_batch
     from addin.domain.present import ledger_rows
-    from addin.domain.present_batch import batch_ledger
+    from addin.domain.present_batch import BatchLedger
 
     rules = load_ruleset(RULES_DIR, language=language, workbook_zone=zone)
     table = read_orders(SAMPLE, rules)
@@ -75,6 +76,10 @@ def test_the_fines_ledger_of_a_batch_is_the_rows_of_each_orders_fines(language, 
         batch = BatchEngine(rules).evaluate(Batch.from_table(table), parse_as_of(as_of, rules), read_inventory(SAMPLE))
         reference = [row for k in batch.fined_rows() for row in ledger_rows(batch.fines_of(k), rules, language)]
         assert len(reference) > 10
-        assert batch_ledger(batch, rules, language) == reference
-        assert [[type(v) for v in r.values()] for r in batch_ledger(batch, rules, language)] == \
+        assert list(BatchLedger(batch, rules, language)) == reference
+        with monkeypatch.context() as m:
+            m.setattr(present_batch, "LEDGER_ORDERS", 7)  # made a few orders at a time: the same rows
+            assert list(BatchLedger(batch, rules, language)) == reference
+        assert len(BatchLedger(batch, rules, language)) == len(reference)
+        assert [[type(v) for v in r.values()] for r in BatchLedger(batch, rules, language)] == \
             [[type(v) for v in r.values()] for r in reference]

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from addin.domain.batch import Batch, BatchEngine, PolicyColumns
+from addin.domain.packed import Packed
 from addin.domain.calendar import UTC
 from addin.domain.columns import value_at
 from addin.domain.engine import nearest_deadline
@@ -39,7 +40,7 @@ class RowView(Mapping[str, Any]):
         if name == "now" and self.now is not None:  # asked for on every row: converted once per batch
             return self.now
         col = self.cols[name]
-        if isinstance(col, np.ndarray):
+        if isinstance(col, (np.ndarray, Packed)):
             return value_at(col, self.i)
         return _instant(col) if isinstance(col, np.datetime64) else col
 

@@ -23,6 +23,7 @@ import numpy as np
 from addin.domain.columns import clock_strings, utc_to_local, value_at
 from addin.domain.engine import nearest_deadline
 from addin.domain.messages import CATALOG, say
+from addin.domain.packed import Packed
 from addin.domain.model import RuleSet
 from addin.domain.policies import money
 from addin.domain.model import OrderResult
@@ -85,7 +86,7 @@ class _Block:
         col = cols[name]
         if isinstance(col, np.ndarray) and col.dtype.kind == "M":
             return [t or None for t in self.clocks(col[self.lo:self.hi])]
-        if not isinstance(col, np.ndarray):  # a batch-wide scalar ("now")
+        if not isinstance(col, (np.ndarray, Packed)):  # a batch-wide scalar ("now")
             return [message_context(p.res.row(self.lo), p.rules, p.language).get(name)] * n
         return _ONE_BY_ONE
 
@@ -286,31 +287,46 @@ class BatchPresenter:
             yield from self.cells(lo, min(lo + BLOCK, self.res.n))
 
 
-__all__ = ["BatchPresenter", "batch_ledger"]
+__all__ = ["BatchPresenter", "BatchLedger"]
 
 
-def batch_ledger(res: Any, rules: RuleSet, language: str) -> list[dict[str, Any]]:
+class BatchLedger:
     """present.ledger_rows of every fined order's fines, in order (tests hold the two to the same rows),
-    with their times converted a policy at a time."""
-    zone = rules.zones.workbook
-    found: list[tuple[int, int]] = []
-    fines: dict[int, Iterator[tuple[Any, ...]]] = {}  # policy -> its fines' values, in row order
-    ids, products = res.cols["order_id"], res.cols["product_id"]
-    for k, pc in enumerate(res.policies):
-        rows = np.flatnonzero(pc.fined)
-        if not len(rows):
-            continue
-        at = rows.tolist()
-        appealable = [w >= 0 and pc.policy.appeal[w].appealable for w in pc.window[rows].tolist()]
-        generated, deadline, suspended = (utc_to_local(times[rows], zone).astype(object).tolist()
-                                          for times in (pc.generated, pc.deadline, pc.suspended))
-        fines[k] = iter(zip([value_at(ids, i) for i in at], [value_at(products, i) for i in at],
-                            pc.amount[rows].tolist(), generated, appealable, deadline, suspended))
-        found.extend((i, k) for i in at)
-    out = []
-    for _, k in sorted(found):  # by order, then by policy: as each order's result lists its fines
-        order_id, product_id, amount, generated, appealable, deadline, suspended = next(fines[k])
-        policy = res.policies[k].policy
-        out.append(ledger_row(f"{order_id}-{policy.rule.id}", policy, order_id, product_id, amount, generated,
-                              appealable, deadline, suspended, language))  # the Fine ID as batch_result makes it
-    return out
+    made when iterated, LEDGER_ORDERS orders at a time, their times converted a policy at a time: the
+    190,000 fines of a million orders are never held as rows at once (they were 150 MB)."""
+
+    def __init__(self, res: Any, rules: RuleSet, language: str):
+        self.res, self.rules, self.language = res, rules, language
+        self.count = int(sum(np.count_nonzero(pc.fined) for pc in res.policies))
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for lo in range(0, self.res.n, LEDGER_ORDERS):
+            yield from self._rows(lo, min(lo + LEDGER_ORDERS, self.res.n))
+
+    def _rows(self, lo: int, hi: int) -> Iterator[dict[str, Any]]:
+        res, language, zone = self.res, self.language, self.rules.zones.workbook
+        found: list[tuple[int, int]] = []
+        fines: dict[int, Iterator[tuple[Any, ...]]] = {}  # policy -> its fines' values, in row order
+        ids, products = res.cols["order_id"], res.cols["product_id"]
+        for k, pc in enumerate(res.policies):
+            rows = np.flatnonzero(pc.fined[lo:hi]) + lo
+            if not len(rows):
+                continue
+            at = rows.tolist()
+            appealable = [w >= 0 and pc.policy.appeal[w].appealable for w in pc.window[rows].tolist()]
+            generated, deadline, suspended = (utc_to_local(times[rows], zone).astype(object).tolist()
+                                              for times in (pc.generated, pc.deadline, pc.suspended))
+            fines[k] = iter(zip([value_at(ids, i) for i in at], [value_at(products, i) for i in at],
+                                pc.amount[rows].tolist(), generated, appealable, deadline, suspended))
+            found.extend((i, k) for i in at)
+        for _, k in sorted(found):  # by order, then by policy: as each order's result lists its fines
+            order_id, product_id, amount, generated, appealable, deadline, suspended = next(fines[k])
+            policy = res.policies[k].policy
+            yield ledger_row(f"{order_id}-{policy.rule.id}", policy, order_id, product_id, amount, generated,
+                             appealable, deadline, suspended, language)  # the Fine ID as batch_result makes it
+
+
+LEDGER_ORDERS = 50_000

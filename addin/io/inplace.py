@@ -14,7 +14,7 @@ import os
 import re
 import shutil
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from itertools import chain
@@ -98,7 +98,7 @@ def date_style(pkg: Package) -> tuple[str | None, bytes | None]:
     return str(count), new
 
 
-def fines_sheet_xml(rows: Sequence[Mapping[str, Any]], style: str | None) -> Iterator[bytes]:
+def fines_sheet_xml(rows: Collection[Mapping[str, Any]], style: str | None) -> Iterator[bytes]:
     """The Fines ledger as a worksheet part of its own (the program owns all of it), in pieces of
     FINE_ROWS rows: 190,000 fines of a million orders never make one 130 MB string."""
     last = column_letters(len(FINE_COLUMNS) - 1)

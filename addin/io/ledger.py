@@ -11,7 +11,7 @@ merchant's notes keeps its row, at the end, and is reported.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from addin.domain.present import FINE_COLUMNS
@@ -37,7 +37,7 @@ def _style(cell: bytes | None) -> str | None:
     return hit.group(1).decode() if hit else None
 
 
-def rewrite_ledger(pkg: Package, part: str, values: Sequence[Sequence[Any]], rows: Sequence[Mapping[str, Any]],
+def rewrite_ledger(pkg: Package, part: str, values: Sequence[Sequence[Any]], rows: Iterable[Mapping[str, Any]],
                    date_style: str | None) -> tuple[dict[str, bytes], list[str]]:
     """New bytes for the Fines part (and its Table parts), and notes for the merchant.
 
