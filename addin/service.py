@@ -25,7 +25,6 @@ from addin.config.loader import load_ruleset
 from addin.domain.batch import Batch, BatchEngine
 from addin.domain.columns import value_at
 from addin.domain.model import OrderResult, RuleSet
-from addin.domain.packed import pack_text_columns
 from addin.domain.present import OUTPUT_COLUMNS, fine_rows, render
 from addin.report import RecalcReport, Tally, summarize
 from addin.domain.present_batch import BLOCK, BatchPresenter, BatchLedger
@@ -169,8 +168,7 @@ def recalc_in_place(
             else:
                 inventory = read_inventory(path, package=pkg) if pkg.sheet(INVENTORY_SHEET) is not None else None
             batch = BatchEngine(rules).evaluate(Batch.from_table(table), as_of, inventory, language)
-            pack_text_columns(batch.cols, table.columns)  # the rules have run: ids and the like packed
-            give_back()  # the rules' temporaries and the ids' objects, before the second process shares these pages
+            give_back()  # the rules' temporaries, before the second process shares this one's pages
             report = RecalcReport(str(table.path), str(path), orders=table.n, notes=list(table.notes))
             where, added = owned_columns(table.headers, table.computed)
             updates = _LazyRows(table, batch, rules, language, where, Tally(report, table, rules, language, as_of),

@@ -557,33 +557,37 @@ def test_a_pivot_table_made_by_libreoffice_comes_out_byte_identical(tmp_path: Pa
         assert any("pivotTable" in n for n in z.namelist())
 
 
-def test_text_columns_packed_after_the_rules_give_the_same_workbook_and_report(tmp_path: Path, monkeypatch):
-    """Order ids, phone and tracking numbers are packed once the rules have run (domain/packed.py);
-    forced on the sample (packing only pays from thousands of rows), nothing it writes or reports
-    changes: cells, messages, the Fines ledger and the report's problems all read the packed values."""
+def test_text_columns_packed_as_read_give_the_same_workbook_and_report(tmp_path: Path, monkeypatch, rules):
+    """Order ids, phone and tracking numbers are packed as they are read (domain/packed.py); forced
+    on the sample (a column is packed once its values have not repeated over 50,000 cells), nothing
+    written or reported changes: the rules, cells, messages, the Fines ledger and the report's
+    problems all read the packed values."""
     import json
 
-    from addin import service
-    from addin.domain import packed
+    from addin.domain.packed import Packed
+    from addin.io.columntypes import Interner
+    from addin.io.package import Package
+    from addin.io.reader import read_orders
 
     sample = Path(__file__).resolve().parents[1] / "samples" / "orders.xlsx"
     plain, packed_book = tmp_path / "plain.xlsx", tmp_path / "packed.xlsx"
-    reports, names = {}, []
+    reports = {}
     for book, pack in ((plain, False), (packed_book, True)):
         shutil.copy(sample, book)
         with monkeypatch.context() as m:
             if pack:
-                m.setattr(packed, "SAMPLE", 64)
-                pack_columns = service.pack_text_columns
-                m.setattr(service, "pack_text_columns", lambda *cols: names.extend(pack_columns(*cols)) or names)
+                m.setattr(Interner, "SAMPLE", 50)
+                with Package(book) as pkg:
+                    columns = read_orders(book, rules, keep_rows=False, package=pkg).columns
+                assert {"order_id", "phone_number", "tracking_number"} <= \
+                    {name for name, col in columns.items() if isinstance(col, Packed)}
             else:
-                m.setattr(packed, "MANY", 2.0)  # never
+                m.setattr(Interner, "MIN_REPEATS", -1)  # never
             result = recalc(str(book), "--as-of", "2018-11-21T09:00:00-08:00", "--json")
         assert result.exit_code in (0, 1), result.output
         report = json.loads(result.stdout)["files"][0]
         reports[pack] = json.loads(json.dumps({k: v for k, v in report.items() if k not in ("input", "output")})
                                    .replace(book.name, "BOOK"))
-    assert {"order_id", "phone_number", "tracking_number"} <= set(names)
     assert reports[True] == reports[False] and reports[True]["problems"] and reports[True]["fines"]
     with zipfile.ZipFile(plain) as a, zipfile.ZipFile(packed_book) as b:
         assert a.namelist() == b.namelist()

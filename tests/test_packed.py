@@ -4,8 +4,7 @@ values are packed."""
 import numpy as np
 import pytest
 
-from addin.domain import packed as packed_module
-from addin.domain.packed import Packed, pack_text_columns
+from addin.domain.packed import Packed, Unpacking, concatenated
 
 VALUES = ["LX000000000001CN", None, "", "订单 7", "a\nb", "x" * 300, None, "\udc80 lone surrogate", "last"]
 
@@ -39,21 +38,19 @@ def test_what_cannot_be_packed_is_refused(values):
         Packed(values)
 
 
-def test_only_columns_of_many_distinct_strings_are_packed_in_every_mapping_that_holds_them(monkeypatch):
-    monkeypatch.setattr(packed_module, "SAMPLE", 100)
-    n = 1000
-    states = ["SHIPPED", "APPROVED"]
-    ids = np.array([f"{i:024x}" for i in range(n)], dtype=object)
-    columns = {
-        "order_id": ids,
-        "order_state": np.array([states[i % 2] for i in range(n)], dtype=object),  # two str objects
-        "price": np.arange(n, dtype=float),
-        "note": np.array([f"{i}" if i % 2 else 7 for i in range(n)], dtype=object),  # not all text
-    }
-    table = dict(columns)
-    other = {"order_id": ids}
-    assert pack_text_columns(columns, table, other) == ["order_id"]
-    assert isinstance(columns["order_id"], Packed) and table["order_id"] is columns["order_id"] \
-        and other["order_id"] is columns["order_id"]
-    assert columns["order_id"].tolist() == ids.tolist()
-    assert all(isinstance(columns[name], np.ndarray) for name in ("order_state", "price", "note"))
+def test_parts_of_a_column_packed_or_not_make_one():
+    parts = [Packed(VALUES[:3]), Packed([]), np.array(VALUES[3:5], dtype=object), Packed(VALUES[5:])]
+    whole = concatenated(parts)
+    assert whole.tolist() == VALUES and whole[2:7].tolist() == VALUES[2:7] and whole[-1] == "last"
+    assert whole.buffer == Packed(VALUES).buffer and whole.offsets.tolist() == Packed(VALUES).offsets.tolist()
+    assert concatenated([Packed([])]).tolist() == []
+
+
+def test_the_rules_read_object_arrays_made_once_a_stage():
+    columns = Unpacking({"order_id": Packed(VALUES), "price": np.arange(9.0)})
+    ids = columns["order_id"]
+    assert ids.dtype == object and ids.tolist() == VALUES and columns["order_id"] is ids  # made once
+    assert columns["price"] is dict.__getitem__(columns, "price")
+    columns.release()
+    assert columns["order_id"] is not ids and columns["order_id"].tolist() == VALUES
+    assert isinstance(columns.columns()["order_id"], Packed) and type(columns.columns()) is dict

@@ -1,24 +1,23 @@
-"""Text columns of many distinct values (order ids, phone numbers, tracking numbers), packed once
-the rules have run: one UTF-8 buffer and the offsets of its values, a str made when one is asked for.
+"""Text columns of many distinct values (order ids, phone numbers, tracking numbers), packed as
+they are read: one UTF-8 buffer and the offsets of its values, a str made when one is asked for.
 
 As Python objects, a million order ids are 88 MB (a str of 73 bytes and a pointer each); packed,
 33 MB. It matters twice over while the sheet is written by two processes (io/forked.py): reading
 a str object writes its reference count, so each page of them a process reads becomes a copy of
-its own; reading a packed buffer copies nothing. The rules themselves (vexpr.py) run on the object
-columns before they are packed; what reads a column after (the rows' views and messages, the Fines
-ledger, the report) indexes it as it would the array (tests/test_packed.py).
+its own; reading a packed buffer copies nothing. The rules (vexpr.py) get them as object arrays
+for the time they run (batch.py, made at once, so they are freed at once); what reads a column
+after (the rows' views and messages, the Fines ledger, the report) indexes it as it would the
+array (tests/test_packed.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
 from typing import Any
 
 import numpy as np
 
 SEPARATOR = "\x00"  # no cell of a workbook holds it: XML 1.0 cannot carry it
-SAMPLE = 4096  # rows looked at to tell a column of many distinct values from one of few
-MANY = 0.25  # packed when at least this share of the sampled rows are distinct str objects
+SEPARATOR_BYTE = SEPARATOR.encode()
 
 
 class Packed:
@@ -85,30 +84,44 @@ class Packed:
         return self[:] if dtype in (None, object) else self[:].astype(dtype)
 
 
-def worth_packing(column: Any) -> bool:
-    """An object column of str values (or None), most of them distinct objects (sampled)."""
-    if not isinstance(column, np.ndarray) or column.dtype != object or len(column) < SAMPLE:
-        return False
-    sample = column[np.linspace(0, len(column) - 1, SAMPLE).astype(np.int64)].tolist()
-    return all(v is None or v.__class__ is str for v in sample) and \
-        len({id(v) for v in sample if v is not None}) >= MANY * SAMPLE
+def concatenated(parts: list[Any]) -> Packed:
+    """Columns of consecutive rows (Packed, or object arrays of text) as one Packed."""
+    packed = [p if isinstance(p, Packed) else Packed(list(p)) for p in parts]
+    packed = [p for p in packed if p.n] or [Packed([])]
+    out = Packed.__new__(Packed)
+    out.n = sum(p.n for p in packed)
+    out.none = np.concatenate([p.none for p in packed])
+    out.buffer = SEPARATOR_BYTE.join(p.buffer for p in packed)
+    out.offsets = np.empty(out.n + 1, dtype=np.int64)
+    at, base = 0, 0
+    for p in packed:
+        out.offsets[at:at + p.n] = p.offsets[:-1] + base
+        at, base = at + p.n, base + len(p.buffer) + 1
+    out.offsets[-1] = base
+    return out
 
 
-def pack_text_columns(*columns: MutableMapping[str, Any]) -> list[str]:
-    """Pack the text columns worth it, in each of the mappings of columns that holds them (a column
-    held by several is packed once, and its objects freed as soon as it is): the names packed."""
-    names = []
-    for name in list(columns[0]):
-        col = columns[0][name]
-        if not worth_packing(col):
-            continue
-        try:
-            packed = Packed(col.tolist())
-        except ValueError:
-            continue
-        for cols in columns:
-            if cols.get(name) is col:
-                cols[name] = packed
-        names.append(name)
-        del col
-    return names
+class Unpacking(dict):  # type: ignore[type-arg]
+    """Columns as the rules read them (r[name]): a Packed one as its object array, made when a rule
+    first reads it and kept until release(), when the stage that reads it is over (the validations
+    read the order ids and phone numbers; the policies do not)."""
+
+    def __init__(self, columns: dict[str, Any]):
+        super().__init__(columns)
+        self.made: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        col = dict.__getitem__(self, name)
+        if not isinstance(col, Packed):
+            return col
+        made = self.made.get(name)
+        if made is None:
+            made = self.made[name] = col[:]
+        return made
+
+    def release(self) -> None:
+        self.made.clear()
+
+    def columns(self) -> dict[str, Any]:
+        """The columns, packed ones packed."""
+        return dict(self.items())

@@ -103,6 +103,12 @@ def helper_memo() -> Iterator[None]:
         MEMO.results = None
 
 
+def forget_helper_results() -> None:
+    """A stage of the rules is over: its helpers' results (and the columns they keep alive) can go."""
+    if MEMO.results is not None:
+        MEMO.results.clear()
+
+
 def _as_python(x: Any) -> Any:
     """A column as Python values for a row helper (NaN/NaT -> None); text columns already are."""
     if isinstance(x, np.ndarray) and x.dtype != object:

@@ -103,7 +103,7 @@ class Interner:
 
 def text_column(column: Column, shared: Any, dates: frozenset[int], intern: Interner | None = None) -> list[Any]:
     """The cells as value() gives them; columns of plain inline strings or plain shared strings (the
-    usual text columns) read with one findall. intern: the column's Interner (inline strings)."""
+    usual text columns) read with one findall. intern: the column's Interner."""
     joined = column.joined()
     found = _PLAIN_INLINE.findall(joined)
     if len(found) == len(column.tails):
@@ -121,7 +121,8 @@ def text_column(column: Column, shared: Any, dates: frozenset[int], intern: Inte
     if shared is not None:
         found = _PLAIN_SHARED.findall(joined)
         if len(found) == len(column.tails):
-            return [shared[int(x)] if x else None for x in found]
+            strings = [shared[int(x)] if x else None for x in found]
+            return intern(strings) if intern is not None else strings  # (its counts tell ids from states)
     return [value(a, i, shared, dates) if i else None for a, i in column.cells()]
 
 

@@ -113,7 +113,9 @@ class Half:
 
     def cancel(self) -> None:
         """Stop the child if it still runs (the caller failed before asking for the output), and let go
-        of the files. Called in any case when the caller is done."""
+        of the files and of its result (large: the caller has taken what it needs). Called in any case
+        when the caller is done."""
+        self._result = None
         if self.pid is not None and not self._done:
             try:
                 os.kill(self.pid, 9)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import sys
 from functools import lru_cache
 from typing import Any
@@ -29,7 +30,10 @@ def _glibc() -> Any:
 
 
 def give_back() -> None:
-    """Return the free pages of the C heap to the system (glibc; a no-op elsewhere)."""
+    """Free what only reference cycles still hold (a stage's frames and closures can hold a large
+    part of what it read until the next full collection), then return the free pages of the C heap
+    to the system (glibc; elsewhere only the collection)."""
+    gc.collect()
     libc = _glibc()
     if libc is not None:
         libc.malloc_trim(0)

@@ -19,6 +19,7 @@ import numpy as np
 
 from addin.domain.columns import FIELD_TYPES, column, instants_column, local_to_utc
 from addin.domain.model import Issue, RuleSet
+from addin.domain.packed import Packed, concatenated
 from addin.io.package import Package, SheetRef
 from addin.io.convert import convert_column
 from addin.io.forked import ForkedError, Half
@@ -56,8 +57,7 @@ def read_orders_streaming(path: Path, pkg: Package, ref: SheetRef, rules: RuleSe
         middle = int(size * READ_SHARE)
         half = Half(lambda: (), lambda: _reopened(path, ref, rules, language, middle))
         try:
-            mine = _read_part(pkg, path, ref, rules, language, 0, middle)
-            part = _joined([mine, half.result()])
+            part = _joined([_read_part(pkg, path, ref, rules, language, 0, middle), half.result()])
         except ForkedError as e:
             raise (InputError if e.kind in ("InputError", "PackageError") else NotStreamable)(str(e)) from None
         finally:
@@ -87,7 +87,7 @@ def _reopened(path: Path, ref: SheetRef, rules: RuleSet, language: str, start: i
 
 
 def _joined(parts: list[_Part]) -> _Part:
-    """Parts of a sheet, in the order of their rows, as one."""
+    """Parts of a sheet, in the order of their rows, as one (their columns are taken from them)."""
     if len(parts) == 1:
         return parts[0]
     issues: dict[int, list[Issue]] = {}
@@ -100,9 +100,18 @@ def _joined(parts: list[_Part]) -> _Part:
         n += len(part.order_rows)
     first = parts[0]
     status = None if first.shown_status is None else [s for part in parts for s in part.shown_status or ()]
-    return _Part(first.chosen, np.concatenate([part.order_rows for part in parts]),
-                 {name: np.concatenate([part.columns[name] for part in parts]) for name in first.columns},
+    columns = {}
+    for name in list(first.columns):  # a column at a time, each part's let go of once joined: the
+        columns[name] = _concatenated([part.columns.pop(name) for part in parts])  # sheet is never held twice
+    return _Part(first.chosen, np.concatenate([part.order_rows for part in parts]), columns,
                  issues, bad, status, [m for part in parts for m in part.merged])
+
+
+def _concatenated(columns: list[Any]) -> Any:
+    """A column's parts, in order, as one (packed if any part is)."""
+    if any(isinstance(c, Packed) for c in columns):
+        return concatenated(columns)
+    return np.concatenate(columns)
 
 
 def _read_part(pkg: Package, path: Path, ref: SheetRef, rules: RuleSet, language: str, start: int,
@@ -168,6 +177,12 @@ def _typed_group(sheet: SheetScan, chosen: dict[str, Any], rules: RuleSet, langu
                 columns[name] = local_to_utc(out64, zone)
             continue
         found = convert_column(name, _scatter(values, at, keep, n, None), rules, language, cell_issues, bad)
+        if fdef.type == "text" and interned[col].seen is None:  # values that do not repeat: domain/packed.py
+            try:
+                columns[name] = Packed(found)
+                continue
+            except ValueError:
+                pass
         columns[name] = instants_column(found, zone) if fdef.type == "datetime" else \
             column(found, FIELD_TYPES[fdef.type])
     shown_status = None
