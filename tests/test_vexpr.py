@@ -118,3 +118,26 @@ def test_division_by_zero_is_blank_in_both_forms():
     assert row.fn({"price": 3.0, "quantity": 0}) is None
     out = col.fn({"price": np.array([3.0, 3.0]), "quantity": np.array([0.0, 2.0])}, 2)
     assert np.isnan(out[0]) and out[1] == 1.5
+
+
+def test_a_helper_over_a_column_of_few_values_runs_once_per_value():
+    """`country_known(country)` over a million orders runs for each of the 13 countries, not each
+    order; over a column of many values or of mixed types it runs row by row; the answers are the
+    same either way."""
+    from addin.domain import vexpr
+
+    calls = []
+
+    def shout(value):
+        calls.append(value)
+        return None if value is None else value.upper() + "!"
+
+    countries = np.array((["US", "GB", None, "DE"] * 2000)[:5000], dtype=object)
+    assert vexpr._vobj(shout, countries).tolist() == [None if c is None else c + "!" for c in countries.tolist()]
+    assert sorted(calls, key=str) == ["DE", "GB", None, "US"]
+    calls.clear()
+    ids = np.array([f"{i:06d}" for i in range(5000)], dtype=object)
+    assert vexpr._vobj(shout, ids).tolist() == [i + "!" for i in ids.tolist()] and len(calls) == 5000
+    calls.clear()
+    mixed = np.array([1, True, 1.0, "1"] * 1250, dtype=object)  # equal as dict keys: row by row
+    assert vexpr._vobj(lambda v: type(v).__name__, mixed).tolist() == ["int", "bool", "float", "str"] * 1250

@@ -29,6 +29,7 @@ from addin.domain.vexpr import _pt, forget_helper_results, helper_memo, to_datet
 from addin.domain.workflow import _fold, kept_states
 
 NAT = np.datetime64("NaT", "us")
+_NO_STOCK = object()  # a SKU the inventory does not list
 
 
 @dataclass
@@ -153,14 +154,12 @@ class BatchEngine:
         """Stock first come, first served by release time (as validation.prepare_batch does for rows)."""
         skus, shipped, refunded = cols["sku"], _pt(cols["shipped_at"]), _pt(cols["refunded_at"])
         released, quantity = cols["released_at"], cols["quantity"]
-        needing = []
-        for i in range(batch.n):
-            sku = skus[i]
-            known[i] = sku is not None and str(sku) in inventory
-            if known[i]:
-                on_hand[i] = inventory[str(sku)]
-                if not shipped[i] and not refunded[i]:
-                    needing.append(i)
+        names = [None if sku is None else str(sku) for sku in skus.tolist()]
+        stock = [inventory.get(name, _NO_STOCK) if name is not None else _NO_STOCK for name in names]
+        known[:] = [v is not _NO_STOCK for v in stock]
+        on_hand[:] = [None if v is _NO_STOCK else v for v in stock]
+        needing = np.flatnonzero(np.array(known, dtype=bool) & ~np.asarray(shipped, dtype=bool)
+                                 & ~np.asarray(refunded, dtype=bool)).tolist()
         if needing:  # by release time (blank: last), then sheet row; numpy sorts, not Python comparisons
             at = np.array(needing)
             when = released[at].astype("datetime64[us]").view(np.int64)
@@ -168,11 +167,12 @@ class BatchEngine:
             rows = np.asarray(batch.rows)[at] if len(batch.rows) else at + 2
             needing = at[np.lexsort((rows, when))].tolist()
         reserved: Counter[str] = Counter()
+        quantities = quantity.tolist()
         for i in needing:
-            sku = str(skus[i])
+            sku = names[i]
             left = inventory[sku] - reserved[sku]
             available[i] = left
-            qty = quantity[i]
+            qty = quantities[i]
             if qty == qty and 0 < qty <= left:
                 reserved[sku] += qty
 

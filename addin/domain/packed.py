@@ -4,10 +4,11 @@ they are read: one UTF-8 buffer and the offsets of its values, a str made when o
 As Python objects, a million order ids are 88 MB (a str of 73 bytes and a pointer each); packed,
 33 MB. It matters twice over while the sheet is written by two processes (io/forked.py): reading
 a str object writes its reference count, so each page of them a process reads becomes a copy of
-its own; reading a packed buffer copies nothing. The rules (vexpr.py) get them as object arrays
-for the time they run (batch.py, made at once, so they are freed at once); what reads a column
-after (the rows' views and messages, the Fines ledger, the report) indexes it as it would the
-array (tests/test_packed.py).
+its own; reading a packed buffer copies nothing. The reader packs a column whose values have not
+repeated over its first 50,000 cells (io/orders_xlsx.py, io/columntypes.py Interner). The rules
+(vexpr.py) read them as object arrays, made when a stage of the rules first reads one and let go
+of when the stage is over (Unpacking, batch.py); what reads a column after (the rows' views and
+messages, the Fines ledger, the report) indexes it as it would the array (tests/test_packed.py).
 """
 
 from __future__ import annotations
@@ -65,17 +66,27 @@ class Packed:
             i = int(index) + (self.n if index < 0 else 0)
             if not 0 <= i < self.n:
                 raise IndexError(f"row {index} of {self.n}")
-            return self._slice(i, i + 1)[0]
+            if self.none[i]:
+                return None
+            return self.buffer[self.offsets[i]:self.offsets[i + 1] - 1].decode("utf-8", "surrogatepass")
         if isinstance(index, slice):
             lo, hi, step = index.indices(self.n)
-            values = self._slice(lo, hi) if step == 1 else [self[i] for i in range(lo, hi, step)]
+            values = self._slice(lo, hi) if step == 1 else self._rows(np.arange(lo, hi, step))
         else:
             index = np.asarray(index)
-            rows = np.flatnonzero(index) if index.dtype == bool else index
-            values = [self[i] for i in rows.tolist()]
+            values = self._rows(np.flatnonzero(index) if index.dtype == bool else index)
         out = np.empty(len(values), dtype=object)
         out[:] = values
         return out
+
+    def _rows(self, rows: np.ndarray) -> list[Any]:
+        rows = rows.astype(np.int64, copy=False)
+        rows = np.where(rows < 0, rows + self.n, rows)
+        if len(rows) and (rows.min() < 0 or rows.max() >= self.n):
+            raise IndexError(f"rows out of range of {self.n}")
+        buffer = self.buffer
+        return [None if none else buffer[a:b - 1].decode("utf-8", "surrogatepass") for a, b, none in
+                zip(self.offsets[rows].tolist(), self.offsets[rows + 1].tolist(), self.none[rows].tolist())]
 
     def tolist(self) -> list[Any]:
         return self._slice(0, self.n)

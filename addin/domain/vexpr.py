@@ -123,11 +123,34 @@ def _vobj(fn: Callable[..., Any], *args: Any) -> Any:
     key = (fn, *(id(a) for a in args)) if memo is not None else None
     if key is not None and key in memo:
         return memo[key][0]
-    out = _ufunc(fn, len(args))(*(_as_python(a) for a in args))
+    values = [_as_python(a) for a in args]
+    out = _per_value(fn, values[0]) if len(values) == 1 else None
+    if out is None:
+        out = _ufunc(fn, len(args))(*values)
     out = out if isinstance(out, np.ndarray) else np.array(out, dtype=object)
     if key is not None:
         memo[key] = (out, args)  # keeps args alive, so their ids stay theirs
     return out
+
+
+def _per_value(fn: Callable[..., Any], x: Any) -> np.ndarray | None:
+    """fn over a text column of few distinct values (countries, carriers), called once per value
+    (13 calls, not a million, for `country_known(country)`; helpers are pure); None for any other
+    column. Only str and None values: a dict would take 1, 1.0 and True for one key."""
+    if not isinstance(x, np.ndarray) or x.dtype != object or len(x) < PER_VALUE_MIN:
+        return None
+    if len({id(v) for v in x[:: max(len(x) // 1024, 1)].tolist()}) > 64:
+        return None
+    values = x.tolist()
+    distinct = dict.fromkeys(values)
+    if len(distinct) > PER_VALUE_MIN // 16 or not all(v is None or v.__class__ is str for v in distinct):
+        return None
+    for v in distinct:
+        distinct[v] = fn(v)
+    return np.fromiter(map(distinct.__getitem__, values), dtype=object, count=len(values))
+
+
+PER_VALUE_MIN = 4096
 
 
 def _vbool(fn: Callable[..., Any], *args: Any) -> Any:
