@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from python_calamine import CalamineWorkbook
 
 from addin.config.loader import load_ruleset
 from addin.domain.batch import Batch, BatchEngine
@@ -36,7 +35,7 @@ from addin.io.inplace import (
 )
 from addin.io.deflate import Halves, Ready, deflate_whole, deflated
 from addin.io.forked import ForkedError, Half
-from addin.io.ledger import rewrite_ledger
+from addin.io.ledger import LedgerRewrite
 from addin.io.memory import give_back
 from addin.io.package import Package, PackageError
 from addin.io.sheetread import blocks
@@ -177,6 +176,9 @@ def recalc_in_place(
                 updates.fixed[1] = {col: name for col, name in added}
             ledger = BatchLedger(batch, rules, language)  # rows made as they are written
             style, new_styles = date_style(pkg)
+            existing = pkg.sheet(FINES_SHEET)  # the merchant's own columns and formatting stay with her fines
+            rewrite = LedgerRewrite(pkg, existing.part, ledger, style) if existing is not None else None
+            fines_sheet = (lambda: rewrite.chunks()) if rewrite is not None else (lambda: fines_sheet_xml(ledger, style))
             last_header = min(where.values()) - 1 if added else None
             formulas = _formula_values(table, rules)
 
@@ -200,11 +202,8 @@ def recalc_in_place(
                         updates.progress = None
                     return deflated(_reopened(path, lambda other: sheet_part(other, start_row=middle)), deflate)
 
-                fines_there = pkg.sheet(FINES_SHEET) is None  # a new Fines sheet: made there too, after its rows
-
-                def second_result() -> tuple[Any, ...]:
-                    fines = deflate_whole(fines_sheet_xml(ledger, style)) if fines_there else None
-                    return deflate["crc"], deflate["size"], updates.tally.state(), fines
+                def second_result() -> tuple[Any, ...]:  # the Fines sheet is made there too, after its rows
+                    return deflate["crc"], deflate["size"], updates.tally.state(), deflate_whole(fines_sheet())
 
                 half = Half(second_half, second_result)
                 updates.stop = cut  # (after the fork: the other process goes on to the end)
@@ -217,20 +216,15 @@ def recalc_in_place(
             if added:
                 replaced.update(update_tables(pkg, sheet.part, 1, added, max(where.values())))
             new_parts: dict[str, Any] = {}
-            existing = pkg.sheet(FINES_SHEET)
-            if existing is not None:  # the merchant's own columns and formatting stay with her fines
-                seen = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(existing.name)
-                parts, notes = rewrite_ledger(pkg, existing.part, seen.to_python(skip_empty_area=False), ledger,
-                                              style)
-                replaced.update(parts)
-                # as chunks: deflated as a new Fines sheet is (the same bytes: a second run changes nothing)
-                replaced[existing.part] = (parts[existing.part],)
-                report.notes.extend(notes)
+            fines = Ready(lambda: half.result()[3]) if half is not None else fines_sheet()
+            if rewrite is not None:
+                replaced.update(rewrite.tables)
+                replaced[existing.part] = fines  # (made by the one deflater either way: a second run is the same file)
+                report.notes.extend(rewrite.notes)
             else:
                 part, edits = add_sheet(pkg, FINES_SHEET)
                 replaced.update(edits)
-                new_parts[part] = Ready(lambda: half.result()[3]) if half is not None else \
-                    fines_sheet_xml(ledger, style)  # type: ignore[assignment]
+                new_parts[part] = fines
             wb_xml = replaced.get(pkg.workbook_part, pkg.read(pkg.workbook_part))
             marked = mark_full_calculation(wb_xml)
             if marked != wb_xml:

@@ -364,8 +364,10 @@ def test_formulas_calling_the_add_in_keep_their_formula_and_get_a_fresh_value(tm
     assert b'fullCalcOnLoad="1"' in zipfile.ZipFile(path).read("xl/workbook.xml")
 
 
-def test_the_merchants_columns_in_the_fines_sheet_stay_with_their_fines(tmp_path: Path):
+@pytest.mark.parametrize("block", [4 << 20, 200], ids=["whole", "read a few rows at a time"])
+def test_the_merchants_columns_in_the_fines_sheet_stay_with_their_fines(tmp_path: Path, monkeypatch, block):
     """An Appeal Status written beside a fine follows that fine; the sheet's drop-down and widths stay."""
+    monkeypatch.setattr("addin.io.sheetread.BLOCK", block)
     path = build(tmp_path / "ledger.xlsm")
     assert recalc(str(path)).exit_code == 0  # adds the Fines sheet
     fines = values(path, "Fines")

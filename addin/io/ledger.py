@@ -11,11 +11,12 @@ merchant's notes keeps its row, at the end, and is reported.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 from addin.domain.present import FINE_COLUMNS
 from addin.io.package import Package
+from addin.io.sheetread import _shared, blocks, value
 from addin.io.sheetxml import cell_xml, column_index, column_letters, widen_ref
 
 _ROW = re.compile(rb"<((?:\w+:)?)row\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?row>)", re.S)
@@ -37,89 +38,188 @@ def _style(cell: bytes | None) -> str | None:
     return hit.group(1).decode() if hit else None
 
 
-def rewrite_ledger(pkg: Package, part: str, values: Sequence[Sequence[Any]], rows: Iterable[Mapping[str, Any]],
-                   date_style: str | None) -> tuple[dict[str, bytes], list[str]]:
-    """New bytes for the Fines part (and its Table parts), and notes for the merchant.
+class LedgerRewrite:
+    """The new Fines part (and its Table parts) for the ledger's rows, and notes for the merchant.
 
-    `values` is the sheet as read (header row first), for its headers and Fine IDs.
+    Made in two passes, neither holding the sheet: __init__ reads the old part once, a block of
+    rows at a time, keeping its head and tail (all but sheetData), its header row, the styles of
+    its first fine, and only the rows where the merchant wrote in her own columns; chunks() then
+    writes the new part, FINE_ROWS fines at a time. A ledger of 190,000 fines (a million orders)
+    was 700 MB held whole.
     """
-    xml = pkg.read(part)
-    root = re.search(rb"<(\w+:)?worksheet\b", xml[:4096])
-    prefix = (root.group(1) or b"").decode() if root else ""
-    headers = list(values[0]) if values else []
-    col_of = {str(h).strip(): i for i, h in enumerate(headers) if h not in (None, "")}
-    nxt = max(col_of.values(), default=-1) + 1
-    for name in FINE_COLUMNS:  # a ledger column the merchant deleted comes back at the end
-        if name not in col_of:
-            col_of[name], nxt = nxt, nxt + 1
-    owned = {col_of[name] for name in FINE_COLUMNS}
-    theirs = sorted(set(col_of.values()) - owned)
-    old_rows = {int(m.group(2).split(b'r="')[1].split(b'"')[0]) if b'r="' in m.group(2) else i + 1: m
-                for i, m in enumerate(_ROW.finditer(xml))}
-    id_col = col_of["Fine ID"]
-    sheet_row_of = {str(r[id_col]): n for n, r in enumerate(values[1:], start=2)
-                    if id_col < len(r) and r[id_col] not in (None, "")}
-    first = _cells(old_rows[2].group(3)) if 2 in old_rows else {}
-    styles = {col: _style(first.get(col)) for col in owned}
-    header = old_rows.get(1)
-    present = {str(h).strip() for h in headers}
-    if header is not None and all(n in present for n in FINE_COLUMNS):
-        out_rows = [header.group(0)]  # the merchant's header row, as it was
-    else:
-        cells = _cells(header.group(3)) if header is not None else {}
-        for n in FINE_COLUMNS:
-            if n not in present:
-                cells[col_of[n]] = cell_xml(prefix, f"{column_letters(col_of[n])}1", n, None, None).encode()
-        out_rows = [_row(prefix, 1, cells)]
-    used: set[int] = set()
-    r = 1
-    for fine in rows:
-        r += 1
-        cells = {}
+
+    def __init__(self, pkg: Package, part: str, rows: Collection[Mapping[str, Any]], date_style: str | None):
+        self.rows, self.date_style = rows, date_style
+        self.shared = _SharedOnDemand(pkg)
+        self.prefix = ""
+        self.header: bytes | None = None
+        self.col_of: dict[str, int] = {}
+        self.theirs: list[int] = []
+        self.styles: dict[int, str | None] = {}
+        self.mine: dict[int, tuple[Any, dict[int, bytes]]] = {}  # row -> (its Fine ID, its cells): rows with her cells
+        head, tail = self._read(pkg, part)
+        if self.header is None:  # no header row at all
+            self._columns({}, None)
+        id_col = self.col_of["Fine ID"]
+        self.mine = {number: (_value_of(cells.get(id_col), self.shared), cells)
+                     for number, (_, cells) in self.mine.items()}
+        self.row_of = {str(fid): number for number, (fid, _) in self.mine.items() if fid not in (None, "")}
+        wanted = set(self.row_of)
+        found = {fid for fid in (str(fine.get("Fine ID")) for fine in rows) if fid in wanted} if wanted else set()
+        used = {self.row_of[fid] for fid in found}
+        self.kept = [number for number in sorted(self.mine) if number not in used]
+        self.last_row = 1 + len(rows) + len(self.kept)
+        self.notes = [f"Fines: fine {'?' if self.mine[old][0] is None else self.mine[old][0]} no longer applies; "
+                      f"the row with your notes is kept as row {len(rows) + 2 + k}" for k, old in enumerate(self.kept)]
+        rng = f"A1:{column_letters(max(self.col_of.values()))}{max(self.last_row, 2)}".encode()
+        self.head = re.sub(rb'(<(?:\w+:)?dimension\s+ref=")[^"]*(")', lambda m: m.group(1) + rng + m.group(2), head, 1)
+        self.tail = re.sub(rb'(<(?:\w+:)?autoFilter\s+ref=")[^"]*(")', lambda m: m.group(1) + rng + m.group(2), tail, 1)
+        self.tables = self._tables(pkg, part)
+
+    def _read(self, pkg: Package, part: str) -> tuple[bytes, bytes]:
+        """One pass over the old part, a block at a time: its head and tail; the header, the first
+        fine's styles and the merchant's rows kept on self."""
+        head, tail, state = [], [], "head"
+        row_tags: list[bytes] = []
+        for block in blocks(pkg, part):
+            pos = 0
+            if state == "head":
+                m = _SHEET_DATA.search(block)
+                if m is None:
+                    head.append(block)
+                    continue
+                head.append(block[:m.start()])
+                root = re.search(rb"<(\w+:)?worksheet\b", b"".join(head)[:4096])
+                self.prefix = (root.group(1) or b"").decode() if root else ""
+                pos, state = m.end(), "tail" if m.group(0).endswith(b"/>") else "rows"
+            if state == "tail":
+                tail.append(block[pos:])
+                continue
+            end = _DATA_END.search(block, pos)
+            for number, m in _numbered(_ROW.finditer(block, pos, end.start() if end else len(block)), row_tags):
+                body = m.group(3) or b""
+                if number == 1:
+                    self.header = m.group(0)
+                    self._columns(_cells(body), self.shared)
+                    continue
+                if self.header is None and not self.col_of:
+                    self._columns({}, None)
+                if number == 2:
+                    first = _cells(body)
+                    self.styles = {col: _style(first.get(col)) for col in self.owned}
+                if self.theirs_refs and any(ref + str(number).encode() + b'"' in body for ref in self.theirs_refs):
+                    cells = _cells(body)
+                    if any(c in cells for c in self.theirs):
+                        self.mine[number] = (None, cells)
+            if end:
+                state = "tail"
+                tail.append(block[end.end():])
+        return b"".join(head), b"".join(tail)
+
+    def _columns(self, header_cells: dict[int, bytes], shared: Any) -> None:
+        """The ledger's columns from the header row: where each of the program's is (a deleted one
+        comes back at the end), which are the merchant's, and the header row to write."""
+        headers = {c: _value_of(x, shared) for c, x in header_cells.items()}
+        col_of = {str(h).strip(): c for c, h in sorted(headers.items()) if h not in (None, "")}
+        nxt = max(col_of.values(), default=-1) + 1
         for name in FINE_COLUMNS:
-            value = fine.get(name)
-            if value not in (None, ""):
-                col = col_of[name]
-                cells[col] = cell_xml(prefix, f"{column_letters(col)}{r}", value, styles.get(col), date_style).encode()
-        old = sheet_row_of.get(str(fine.get("Fine ID")))
-        if old is not None and old in old_rows:
-            used.add(old)
-            mine = _cells(old_rows[old].group(3))
-            cells.update({c: _moved(mine[c], c, r) for c in theirs if c in mine})
-        out_rows.append(_row(prefix, r, cells))
-    notes = []
-    for old, m in sorted(old_rows.items()):  # fines that no longer apply but carry the merchant's notes
-        if old == 1 or old in used:
-            continue
-        mine = {c: x for c, x in _cells(m.group(3)).items() if c in theirs}
-        if mine:
-            r += 1
-            kept = {c: _moved(x, c, r) for c, x in _cells(m.group(3)).items()}
-            out_rows.append(_row(prefix, r, kept))
-            fid = values[old - 1][id_col] if old - 1 < len(values) and id_col < len(values[old - 1]) else "?"
-            notes.append(f"Fines: fine {fid} no longer applies; the row with your notes is kept as row {r}")
-    last = column_letters(max(col_of.values()))
-    body = b"".join(out_rows)
-    start = re.search(rb"<(?:\w+:)?sheetData\s*/>|<(?:\w+:)?sheetData\b[^>]*>.*?</(?:\w+:)?sheetData>", xml, re.S)
-    p = prefix.encode()
-    new = xml[:start.start()] + b"<" + p + b"sheetData>" + body + b"</" + p + b"sheetData>" + xml[start.end():]
-    rng = f"A1:{last}{max(r, 2)}"
-    new = re.sub(rb'(<(?:\w+:)?dimension\s+ref=")[^"]*(")', lambda m: m.group(1) + rng.encode() + m.group(2), new, 1)
-    new = re.sub(rb'(<(?:\w+:)?autoFilter\s+ref=")[^"]*(")', lambda m: m.group(1) + rng.encode() + m.group(2), new, 1)
-    changed = {part: new}
-    for table in pkg.tables(part):
-        data = pkg.read(table)
-        ref = re.search(rb'\sref="([A-Z]+\d+:[A-Z]+\d+)"', data)
-        if ref:
-            old_ref = ref.group(1).decode()
-            end_col = re.match(r"[A-Z]+\d+:([A-Z]+)", old_ref).group(1)
-            new_ref = f"{old_ref.split(':')[0]}:{end_col}{max(r, 2)}"
-            new_ref = widen_ref(new_ref, max(col_of.values()))
-            data = data.replace(ref.group(0), f' ref="{new_ref}"'.encode(), 1)
-            data = re.sub(rb'(<(?:\w+:)?autoFilter\s+ref=")[^"]*(")',
-                          lambda m: m.group(1) + new_ref.encode() + m.group(2), data, 1)
-            changed[table] = data
-    return changed, notes
+            if name not in col_of:
+                col_of[name], nxt = nxt, nxt + 1
+        self.col_of = col_of
+        self.owned = {col_of[name] for name in FINE_COLUMNS}
+        self.theirs = sorted(set(col_of.values()) - self.owned)
+        self.theirs_refs = [f' r="{column_letters(c)}'.encode() for c in self.theirs]
+        present = {str(h).strip() for h in headers.values() if h not in (None, "")}
+        if self.header is None or not all(n in present for n in FINE_COLUMNS):
+            cells = dict(header_cells)
+            for n in FINE_COLUMNS:
+                if n not in present:
+                    cells[col_of[n]] = cell_xml(self.prefix, f"{column_letters(col_of[n])}1", n, None, None).encode()
+            self.header = _row(self.prefix, 1, cells)
+
+    def chunks(self) -> Iterator[bytes]:
+        """The new part, in pieces."""
+        p, col_of, theirs, styles, date_style = self.prefix, self.col_of, self.theirs, self.styles, self.date_style
+        letters = {col: column_letters(col) for col in col_of.values()}
+        yield self.head + b"<" + p.encode() + b"sheetData>" + (self.header or b"")
+        out: list[bytes] = []
+        for r, fine in enumerate(self.rows, start=2):
+            cells = {}
+            for name in FINE_COLUMNS:
+                value = fine.get(name)
+                if value not in (None, ""):
+                    col = col_of[name]
+                    cells[col] = cell_xml(p, f"{letters[col]}{r}", value, styles.get(col), date_style).encode()
+            old = self.row_of.get(str(fine.get("Fine ID"))) if self.row_of else None
+            if old is not None:
+                mine = self.mine[old][1]
+                cells.update({c: _moved(mine[c], c, r) for c in theirs if c in mine})
+            out.append(_row(p, r, cells))
+            if len(out) == FINE_ROWS:
+                yield b"".join(out)
+                out = []
+        for k, old in enumerate(self.kept):  # fines that no longer apply but carry the merchant's notes
+            r = len(self.rows) + 2 + k
+            out.append(_row(p, r, {c: _moved(x, c, r) for c, x in self.mine[old][1].items()}))
+        yield b"".join(out) + b"</" + p.encode() + b"sheetData>" + self.tail
+
+    def _tables(self, pkg: Package, part: str) -> dict[str, bytes]:
+        changed = {}
+        r = self.last_row
+        for table in pkg.tables(part):
+            data = pkg.read(table)
+            ref = re.search(rb'\sref="([A-Z]+\d+:[A-Z]+\d+)"', data)
+            if ref:
+                old_ref = ref.group(1).decode()
+                end_col = re.match(r"[A-Z]+\d+:([A-Z]+)", old_ref).group(1)
+                new_ref = f"{old_ref.split(':')[0]}:{end_col}{max(r, 2)}"
+                new_ref = widen_ref(new_ref, max(self.col_of.values()))
+                data = data.replace(ref.group(0), f' ref="{new_ref}"'.encode(), 1)
+                data = re.sub(rb'(<(?:\w+:)?autoFilter\s+ref=")[^"]*(")',
+                              lambda m: m.group(1) + new_ref.encode() + m.group(2), data, 1)
+                changed[table] = data
+        return changed
+
+
+FINE_ROWS = 5000
+_SHEET_DATA = re.compile(rb"<(?:\w+:)?sheetData\s*/>|<(?:\w+:)?sheetData\b[^>]*>")
+_DATA_END = re.compile(rb"</(?:\w+:)?sheetData>")
+_CELL_PARTS = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
+
+
+def _numbered(rows: Iterator[re.Match[bytes]], tags: list[bytes]) -> Iterator[tuple[int, re.Match[bytes]]]:
+    """Each row with its number: its r attribute, or the one after the row before (tags: the last
+    number seen, carried from block to block)."""
+    last = int(tags[0]) if tags else 0
+    for m in rows:
+        hit = _ROW_NUMBER.search(m.group(2))
+        last = int(hit.group(1)) if hit else last + 1
+        yield last, m
+    tags[:] = [str(last).encode()]
+
+
+_ROW_NUMBER = re.compile(rb'\sr="(\d+)"')
+
+
+class _SharedOnDemand:
+    """The workbook's shared strings, read only if a header or Fine ID cell is one (a workbook of a
+    million orders saved by Excel has millions of them)."""
+
+    def __init__(self, pkg: Package):
+        self.pkg, self.strings = pkg, None
+
+    def __getitem__(self, index: int) -> str:
+        if self.strings is None:
+            self.strings = _shared(self.pkg)
+        return self.strings[index]
+
+
+def _value_of(cell: bytes | None, shared: Any) -> Any:
+    """A cell's value as python-calamine shows it (text of shared or inline strings, numbers)."""
+    if cell is None:
+        return None
+    m = _CELL_PARTS.match(cell)
+    return value(m.group(1), m.group(2) or b"", shared, frozenset()) if m else None
 
 
 def _moved(cell: bytes, col: int, row: int) -> bytes:
