@@ -11,7 +11,6 @@ ctypes here; elsewhere this does nothing.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import gc
 import sys
 from functools import lru_cache
@@ -23,7 +22,7 @@ def _glibc() -> Any:
     if not sys.platform.startswith("linux"):
         return None
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc = ctypes.CDLL(None)  # the C library Python runs on (find_library would start ldconfig)
         return libc if hasattr(libc, "malloc_trim") else None  # musl has none
     except OSError:
         return None
