@@ -225,10 +225,14 @@ def scan_groups(pkg: Package, part: str, wanted: Any, start: int = 0, stop: int 
                 taken |= mask
                 pick = itemgetter(*idx)(tails)
                 parts[col].append((numbers[mask], pick if len(idx) > 1 else (pick,)))
-        for k in np.flatnonzero(~taken).tolist():  # columns the rules do not read: is the row filled?
+        filled = -1  # columns the rules do not read: is the row filled? (its first filled cell tells)
+        for k, number in zip(np.flatnonzero(~taken).tolist(), numbers[~taken].tolist()):
+            if number == filled:
+                continue  # (a row's cells are in order: the computed columns of a second run are skipped)
             m = _CELL.match(b'<c r="' + tails[k])
             if m and m.group(4) and value(m.group(3), m.group(4), shared or _NO_SST, frozenset()) not in (None, ""):
-                others.append(int(numbers[k]))
+                others.append(number)
+                filled = number
     if chosen is None:
         chosen = {col: column_letters(col).encode() for col in wanted(header)}
         parts = {col: [] for col in chosen}

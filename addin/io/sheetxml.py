@@ -91,6 +91,8 @@ def fast_cell(p: str, ref: str, value: Any, style: str | None, date_style: str |
 _ROOT = re.compile(rb"<(\w+:)?worksheet\b")
 _ATTR = re.compile(rb'\s([\w:]+)="([^"]*)"')
 _ROW_R = re.compile(rb'\sr="(\d+)"')
+_CELL_REF = re.compile(rb'\sr="([A-Z]+)\d+"')
+_CELL_STYLE = re.compile(rb'\ss="(\d+)"')
 _LETTERS = re.compile(rb"[A-Z]+")
 
 
@@ -284,13 +286,20 @@ class SheetRewriter:
         kept: dict[int, bytes] = {}  # cells right of the first owned column that are not owned
         styles: dict[int, str] = {}
         col = -1
-        for c in (self.cell_re.finditer(rest) if rest else ()):
-            cattrs = dict(_ATTR.findall(c.group(1)))
-            ref = cattrs.get(b"r")
-            col = column_index(re.match(rb"[A-Z]+", ref).group().decode()) if ref else col + 1
+        columns = self._columns
+        for c in (self.cell_re.finditer(rest) if rest else ()):  # (on a second run: the owned cells)
+            cattrs = c.group(1)
+            ref = _CELL_REF.search(cattrs)
+            if ref:
+                col = columns.get(ref.group(1))
+                if col is None:
+                    col = columns[ref.group(1)] = column_index(ref.group(1).decode())
+            else:
+                col += 1
             if col in self.owned:
-                if b"s" in cattrs:
-                    styles[col] = cattrs[b"s"].decode()
+                style = _CELL_STYLE.search(cattrs)
+                if style:
+                    styles[col] = style.group(1).decode()
                 continue
             kept[col] = c.group(0) if ref else c.group(0).replace(b"<" + self.prefix.encode() + b"c",
                                                                   f'<{self.prefix}c r="{column_letters(col)}{number}"'
