@@ -164,6 +164,12 @@ class SheetRewriter:
             data_end = block.find(data_close, pos)
             if data_end < 0:
                 data_end = len(block)
+            if not emitting:  # a block wholly before start_row is passed over, not row by row
+                last = block.rfind(open_tag + b' r="', pos, data_end)
+                hit = _ROW_R.match(block, last + width) if last >= 0 else None
+                if hit is not None and int(hit.group(1)) < start_row:  # type: ignore[operator]
+                    next_row = int(hit.group(1)) + 1
+                    continue
             find = block.find
             while True:
                 at = find(open_tag, pos, data_end)
