@@ -178,7 +178,7 @@ def recalc_in_place(
             style, new_styles = date_style(pkg)
             existing = pkg.sheet(FINES_SHEET)  # the merchant's own columns and formatting stay with her fines
             rewrite = LedgerRewrite(pkg, existing.part, ledger, style) if existing is not None else None
-            fines_sheet = (lambda: rewrite.chunks()) if rewrite is not None else (lambda: fines_sheet_xml(ledger, style))
+            fines_sheet = rewrite.chunks if rewrite is not None else lambda: fines_sheet_xml(ledger, style)
             last_header = min(where.values()) - 1 if added else None
             formulas = _formula_values(table, rules)
 

@@ -81,5 +81,6 @@ def test_the_fines_ledger_of_a_batch_is_the_rows_of_each_orders_fines(language, 
             m.setattr(present_batch, "LEDGER_ORDERS", 7)  # made a few orders at a time: the same rows
             assert list(BatchLedger(batch, rules, language)) == reference
         assert len(BatchLedger(batch, rules, language)) == len(reference)
+        assert sorted(BatchLedger(batch, rules, language).fine_ids()) == sorted(r["Fine ID"] for r in reference)
         assert [[type(v) for v in r.values()] for r in BatchLedger(batch, rules, language)] == \
             [[type(v) for v in r.values()] for r in reference]

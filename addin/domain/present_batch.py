@@ -302,6 +302,14 @@ class BatchLedger:
     def __len__(self) -> int:
         return self.count
 
+    def fine_ids(self) -> Iterator[str]:
+        """The rows' Fine IDs (in no particular order), without making the rows."""
+        ids = self.res.cols["order_id"]
+        for pc in self.res.policies:
+            rule = pc.policy.rule.id
+            for i in np.flatnonzero(pc.fined).tolist():
+                yield _fine_id(value_at(ids, i), rule)
+
     def __iter__(self) -> Iterator[dict[str, Any]]:
         for lo in range(0, self.res.n, LEDGER_ORDERS):
             yield from self._rows(lo, min(lo + LEDGER_ORDERS, self.res.n))
@@ -325,8 +333,12 @@ class BatchLedger:
         for _, k in sorted(found):  # by order, then by policy: as each order's result lists its fines
             order_id, product_id, amount, generated, appealable, deadline, suspended = next(fines[k])
             policy = res.policies[k].policy
-            yield ledger_row(f"{order_id}-{policy.rule.id}", policy, order_id, product_id, amount, generated,
+            yield ledger_row(_fine_id(order_id, policy.rule.id), policy, order_id, product_id, amount, generated,
                              appealable, deadline, suspended, language)  # the Fine ID as batch_result makes it
 
 
 LEDGER_ORDERS = 50_000
+
+
+def _fine_id(order_id: Any, rule_id: str) -> str:
+    return f"{order_id}-{rule_id}"  # as batch_result makes it

@@ -87,6 +87,11 @@ class Interner:
         self.seen: dict[str, str] | None = {}
         self.cells = self.repeats = 0
 
+    @property
+    def repeats_seen(self) -> bool:
+        """Whether the column's values repeat (so far): False once it stopped being interned."""
+        return self.seen is not None
+
     def __call__(self, values: list[Any]) -> list[Any]:
         seen = self.seen
         if seen is None:

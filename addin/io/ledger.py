@@ -11,10 +11,12 @@ merchant's notes keeps its row, at the end, and is reported.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from addin.domain.present import FINE_COLUMNS
+from addin.domain.present_batch import BatchLedger
+from addin.io.inplace import FINE_ROWS
 from addin.io.package import Package
 from addin.io.sheetread import _shared, blocks, value
 from addin.io.sheetxml import cell_xml, column_index, column_letters, widen_ref
@@ -48,7 +50,7 @@ class LedgerRewrite:
     was 700 MB held whole.
     """
 
-    def __init__(self, pkg: Package, part: str, rows: Collection[Mapping[str, Any]], date_style: str | None):
+    def __init__(self, pkg: Package, part: str, rows: BatchLedger, date_style: str | None):
         self.rows, self.date_style = rows, date_style
         self.shared = _SharedOnDemand(pkg)
         self.prefix = ""
@@ -65,7 +67,7 @@ class LedgerRewrite:
                      for number, (_, cells) in self.mine.items()}
         self.row_of = {str(fid): number for number, (fid, _) in self.mine.items() if fid not in (None, "")}
         wanted = set(self.row_of)
-        found = {fid for fid in (str(fine.get("Fine ID")) for fine in rows) if fid in wanted} if wanted else set()
+        found = {fid for fid in rows.fine_ids() if fid in wanted} if wanted else set()  # (not its rows: made once)
         used = {self.row_of[fid] for fid in found}
         self.kept = [number for number in sorted(self.mine) if number not in used]
         self.last_row = 1 + len(rows) + len(self.kept)
@@ -80,7 +82,7 @@ class LedgerRewrite:
         """One pass over the old part, a block at a time: its head and tail; the header, the first
         fine's styles and the merchant's rows kept on self."""
         head, tail, state = [], [], "head"
-        row_tags: list[bytes] = []
+        last_row = [0]
         for block in blocks(pkg, part):
             pos = 0
             if state == "head":
@@ -96,7 +98,7 @@ class LedgerRewrite:
                 tail.append(block[pos:])
                 continue
             end = _DATA_END.search(block, pos)
-            for number, m in _numbered(_ROW.finditer(block, pos, end.start() if end else len(block)), row_tags):
+            for number, m in _numbered(_ROW.finditer(block, pos, end.start() if end else len(block)), last_row):
                 body = m.group(3) or b""
                 if number == 1:
                     self.header = m.group(0)
@@ -181,21 +183,20 @@ class LedgerRewrite:
         return changed
 
 
-FINE_ROWS = 5000
 _SHEET_DATA = re.compile(rb"<(?:\w+:)?sheetData\s*/>|<(?:\w+:)?sheetData\b[^>]*>")
 _DATA_END = re.compile(rb"</(?:\w+:)?sheetData>")
 _CELL_PARTS = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
 
 
-def _numbered(rows: Iterator[re.Match[bytes]], tags: list[bytes]) -> Iterator[tuple[int, re.Match[bytes]]]:
-    """Each row with its number: its r attribute, or the one after the row before (tags: the last
+def _numbered(rows: Iterator[re.Match[bytes]], seen: list[int]) -> Iterator[tuple[int, re.Match[bytes]]]:
+    """Each row with its number: its r attribute, or the one after the row before (seen[0]: the last
     number seen, carried from block to block)."""
-    last = int(tags[0]) if tags else 0
+    last = seen[0]
     for m in rows:
         hit = _ROW_NUMBER.search(m.group(2))
         last = int(hit.group(1)) if hit else last + 1
         yield last, m
-    tags[:] = [str(last).encode()]
+    seen[0] = last
 
 
 _ROW_NUMBER = re.compile(rb'\sr="(\d+)"')

@@ -177,7 +177,7 @@ def _typed_group(sheet: SheetScan, chosen: dict[str, Any], rules: RuleSet, langu
                 columns[name] = local_to_utc(out64, zone)
             continue
         found = convert_column(name, _scatter(values, at, keep, n, None), rules, language, cell_issues, bad)
-        if fdef.type == "text" and interned[col].seen is None:  # values that do not repeat: domain/packed.py
+        if fdef.type == "text" and not interned[col].repeats_seen:  # values that do not repeat: domain/packed.py
             try:
                 columns[name] = Packed(found)
                 continue
