@@ -26,9 +26,19 @@ from tests.test_batch import SAMPLE, draw_batch
 
 def reference_and_presenter(rules, batch, language):
     reference = [render(batch.row(k), batch.result(k), rules, language) for k in range(len(batch))]
-    seen = []
-    presenter = BatchPresenter(batch, rules, language, on_result=lambda order, result: seen.append(order.i))
-    return reference, list(presenter.rows()), seen
+    seen, results = [], {}
+
+    def counted(order, result):
+        seen.append(order.i)
+        results[order.i] = result
+
+    presenter = BatchPresenter(batch, rules, language, on_result=counted)
+    ours = list(presenter.rows())
+    for k, result in results.items():  # what a report reads of a result: its issues, fines and deadlines
+        expected = batch.result(k)
+        assert (result.issues, result.fines, result.appeal_deadline, result.suspended_until) == \
+            (expected.issues, expected.fines, expected.appeal_deadline, expected.suspended_until), f"order {k}"
+    return reference, ours, seen
 
 
 def assert_same(reference, ours):

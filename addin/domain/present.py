@@ -204,20 +204,29 @@ def _explain_fine(fine: Fine, order: Mapping[str, Any], rules: RuleSet, language
                   context: Mapping[str, Any]) -> str:
     policy = fine.policy
     reason = policy.reason.render(language, context) if policy.reason else ""
-    parts = [say("x_fine", language, name=policy.name(language), amount=f"{fine.amount:.2f}", reason=reason,
+    base = (policy.amount.of.fn(order) or 0.0) if policy.amount.of is not None else None
+    return fine_sentence(policy, fine.amount, reason, how_amount(policy.amount, base, language), fine.appeal_window,
+                         both_clocks(fine.appeal_deadline, rules) if fine.appeal_deadline is not None else None,
+                         both_clocks(fine.suspended_until, rules) if fine.suspended_until is not None else None,
+                         language)
+
+
+def fine_sentence(policy: Any, amount: float, reason: str, how: str, window: Any, deadline: str | None,
+                  suspended: str | None, language: str) -> str:
+    """A fine's line of the Explanation, from its values as text (deadline and suspended as both_clocks
+    shows them); the batch presenter makes the same line from its columns."""
+    parts = [say("x_fine", language, name=policy.name(language), amount=f"{amount:.2f}", reason=reason,
                  rule=policy.rule.id, ref=policy.rule.ref)]
-    parts.append(say("x_amount", language, how=_how_amount(fine, order, language), ref=policy.amount.ref))
-    window = fine.appeal_window
+    parts.append(say("x_amount", language, how=how, ref=policy.amount.ref))
     if window is None or not window.appealable:
         parts.append(say("x_no_appeal", language, ref=window.ref if window else policy.rule.ref))
-    elif fine.appeal_deadline is None:
+    elif deadline is None:
         parts.append(say("x_no_deadline", language, ref=window.ref))
     else:
-        parts.append(say("x_appeal", language, deadline=both_clocks(fine.appeal_deadline, rules),
-                         how=_how_window(window, language), ref=window.ref))
-    if fine.suspended_until is not None:
-        parts.append(say("x_suspended", language, until=both_clocks(fine.suspended_until, rules),
-                         hours=_number(policy.suspension_hours or 0), ref=policy.suspension_ref))
+        parts.append(say("x_appeal", language, deadline=deadline, how=_how_window(window, language), ref=window.ref))
+    if suspended is not None:
+        parts.append(say("x_suspended", language, until=suspended, hours=_number(policy.suspension_hours or 0),
+                         ref=policy.suspension_ref))
     return "; ".join(parts)
 
 
@@ -249,11 +258,10 @@ def _explain_risk(risk: AtRisk, order: Mapping[str, Any], rules: RuleSet, langua
     return say("x_risk", language, name=policy.name(language), message=text, rule=policy.rule.id, ref=ref)
 
 
-def _how_amount(fine: Fine, order: Mapping[str, Any], language: str) -> str:
-    amount = fine.policy.amount
+def how_amount(amount: Any, base: float | None, language: str) -> str:
+    """How a fine's amount was reached, its base (the value of amount.of; None for a fixed amount) shown."""
     if amount.of is None:
         return say("how_fixed", language, fixed=f"{amount.fixed + amount.plus:.2f}")
-    base = amount.of.fn(order) or 0.0
     of = amount.of_name
     if amount.percent is not None and amount.minimum is not None:
         return say("how_percent", language, percent=_number(amount.percent), of=of, base=f"{base:.2f}",

@@ -9,8 +9,9 @@ joining of words is left per row. The sentences themselves come from the same ca
 messages and helpers as render() (its memoised status and ship-by lines included).
 
 Rows with any issue (a cell that could not be read, a failed validation rule, an unknown Wish
-state, a policy that could not be applied) and rows with a fine are rare and go through
-render() itself. tests/test_present_batch.py holds the two to identical cells.
+state, a policy that could not be applied) are rare and go through render() itself; a fined
+row's fines are said from the columns too (present_fines.py), as a sixth of a busy shop's
+orders carry one. tests/test_present_batch.py holds the two to identical cells.
 """
 
 from __future__ import annotations
@@ -24,14 +25,14 @@ from addin.domain.columns import clock_strings, utc_to_local, value_at
 from addin.domain.engine import nearest_deadline
 from addin.domain.messages import CATALOG, say
 from addin.domain.packed import Packed
+from addin.domain.present_fines import BlockFines
 from addin.domain.model import RuleSet
 from addin.domain.policies import money
 from addin.domain.model import OrderResult
 from addin.domain.present import (
-    MessageContext, Shown, _explain_fine, ledger_row, _number, _ship_by_line, _status_line, clock,
+    MessageContext, Shown, ledger_row, _number, _ship_by_line, _status_line,
     message_context, render,
 )
-from addin.domain.vexpr import to_datetime64
 
 BLOCK = 8192
 _NAT = np.iinfo(np.int64).min
@@ -63,6 +64,7 @@ class _Block:
     def __init__(self, presenter: BatchPresenter, lo: int, hi: int):
         self.p, self.lo, self.hi = presenter, lo, hi
         self._shown: dict[str, list[Any]] = {}
+        self.fines: BlockFines | None = None  # its fined orders' fines, made ready (present_fines.py)
 
     def shown(self, name: str, j: int, default: Any) -> Any:
         """What MessageContext.get(name) gives for row lo + j."""
@@ -113,8 +115,8 @@ class BatchPresenter:
                  cell_of: Callable[[Any, str | None], str | None] | None = None,
                  on_result: Callable[[Any, Any], None] | None = None):
         """cell_of(order, field): where a field's cell is, for Validation's messages; on_result(order,
-        result): called with the OrderResult of each row rendered by render() (the only rows with
-        issues or fines, which a report counts)."""
+        result): called with the OrderResult of each row with issues or fines (the rows a report
+        counts; a fined row's result holds its fines and the two deadlines, which is what it reads)."""
         self.res, self.rules, self.language = res, rules, language
         self.cell_of, self.on_result = cell_of, on_result
         n = res.n
@@ -147,6 +149,8 @@ class BatchPresenter:
         """The computed cells of orders lo..hi-1, as render() gives them."""
         res, rules, language = self.res, self.rules, self.language
         block = _Block(self, lo, hi)
+        if self.fined[lo:hi].any():
+            block.fines = BlockFines(res, rules, language, lo, hi, self.bases, self.on_result is not None)
         cols = res.cols
         ship = utc_to_local(cols["ship_by"][lo:hi], rules.zones.workbook)
         ship_cells = ship.astype(object).tolist()
@@ -221,28 +225,16 @@ class BatchPresenter:
                                                  ref=ref))
         cells = {"Validation": self.ok, "Status": self.labels[state], "Next Action": "", "Ship By": ship_by,
                  "Fines (USD)": 0, "Appeal Deadline": None, "Suspended Until": None, "Explanation": ""}
-        if fined:  # few orders: the Fine objects and present.py's own sentences
-            order = res.row(i)
-            fines = res.fines_of(i)
-            zones, now = rules.zones, res.now
-            for fine in fines:
-                lines.append(_explain_fine(fine, order, rules, language, context))
-                if fine.appealable and fine.appeal_deadline is not None and fine.appeal_deadline >= now:
-                    timed.append((int(to_datetime64(fine.appeal_deadline).view(np.int64)), say(
-                        "appeal_next", language, name=fine.policy.name(language), deadline=clock(fine.appeal_deadline,
-                                                                                                 rules))))
-            result = OrderResult()
-            result.fines = fines
-            result.appeal_deadline = nearest_deadline(fines, now)
-            ends = [f.suspended_until for f in fines if f.suspended_until is not None]
-            result.suspended_until = max(ends) if ends else None
-            cells["Fines (USD)"] = result.fines_total
-            if result.appeal_deadline is not None:
-                cells["Appeal Deadline"] = zones.to_workbook(result.appeal_deadline)
-            if result.suspended_until is not None:
-                cells["Suspended Until"] = zones.to_workbook(result.suspended_until)
-            if self.on_result is not None:
-                self.on_result(order, result)
+        if fined:
+            total, appeal, suspended, fines = block.fines.explain(j, context, lines, timed, now)  # type: ignore[union-attr]
+            cells["Fines (USD)"], cells["Appeal Deadline"], cells["Suspended Until"] = total, appeal, suspended
+            if self.on_result is not None:  # (a report counts the fines)
+                result = OrderResult()
+                result.fines = fines  # type: ignore[assignment]
+                result.appeal_deadline = nearest_deadline(fines, res.now)  # type: ignore[arg-type]
+                ends = [f.suspended_until for f in fines if f.suspended_until is not None]  # type: ignore[union-attr]
+                result.suspended_until = max(ends) if ends else None
+                self.on_result(res.row(i), result)
         lines.extend(risk_lines)
         actions.extend(text for _, text in sorted(timed, key=lambda t: t[0]))
         cells["Next Action"] = self.sep.join(a for a in actions if a)

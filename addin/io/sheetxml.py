@@ -127,6 +127,7 @@ class SheetRewriter:
         self.header_style_from = header_style_from
         self.max_col = max(owned) if owned else 0
         self.min_owned = min(owned) if owned else 1 << 30
+        self._cell_open = re.compile(rb"<" + p + rb"c\b([^>]*)>")  # a cell's start tag (or its only one)
         self._cell_ref = re.compile(rb"<" + p + rb'c\b[^>]*?\sr="([A-Z]+)')
         self._no_ref = re.compile(rb"<" + p + rb'c(?=[\s>/])(?![^>]*\sr=")')
         self._columns: dict[bytes, int] = {}
@@ -134,7 +135,7 @@ class SheetRewriter:
         self._tag_start = b"<" + (m.group(1) or b"") + b"c"
         self.formulas = formulas  # (sheet row, formula text) -> fresh value of an add-in function, or None
         self._formula = re.compile(rb"<" + p + rb"f\b[^>]*>(.*?)</" + p + rb"f>", re.S)
-        self._letter_cache: dict[int, str] = {}
+        self._owned_order = [(col, column_letters(col)) for col in sorted(owned)]
 
     def chunks(self, start_row: int | None = None, stop_row: int | None = None) -> Iterator[bytes]:
         """The new sheet part, in pieces of about 1 MiB (a large sheet is never built whole).
@@ -289,11 +290,21 @@ class SheetRewriter:
         keep, rest = self._split(body, number)
         if self.formulas is not None and b"WISH_" in keep:
             keep = self._fresh_formulas(keep, number)
+        p = self.prefix.encode()
+        if b"spans" in attrs:
+            attrs = re.sub(rb'\sspans="[^"]*"', b"", attrs)
+        if not rest and number != 1:  # the common case: no owned cell yet, nothing right of them
+            tail = self._new_cells(number, values, None, None)
+            return b"".join((b"<", p, b"row", attrs, b">", keep, "".join(tail.values()).encode(), b"</", p, b"row>"))
         kept: dict[int, bytes] = {}  # cells right of the first owned column that are not owned
         styles: dict[int, str] = {}
         col = -1
         columns = self._columns
-        for c in (self.cell_re.finditer(rest) if rest else ()):  # (on a second run: the owned cells)
+        # (On a second run: the owned cells.) A cell runs from its start tag to the next one: text holds
+        # no raw "<", and a row holds only cells; matching each cell's end instead (a lazy .*?</c>)
+        # costs a step per byte of its text, and the explanations are long.
+        opens = list(self._cell_open.finditer(rest)) if rest else []
+        for n, c in enumerate(opens):
             cattrs = c.group(1)
             ref = _CELL_REF.search(cattrs)
             if ref:
@@ -307,9 +318,9 @@ class SheetRewriter:
                 if style:
                     styles[col] = style.group(1).decode()
                 continue
-            kept[col] = c.group(0) if ref else c.group(0).replace(b"<" + self.prefix.encode() + b"c",
-                                                                  f'<{self.prefix}c r="{column_letters(col)}{number}"'
-                                                                  .encode(), 1)
+            whole = rest[c.start():opens[n + 1].start() if n + 1 < len(opens) else len(rest)]
+            kept[col] = whole if ref else whole.replace(b"<" + p + b"c", f'<{self.prefix}c r="{column_letters(col)}'
+                                                                         f'{number}"'.encode(), 1)
         header_style = None
         if self.header_style_from is not None and number == 1:
             ref = f' r="{column_letters(self.header_style_from)}1"'.encode()
@@ -317,28 +328,45 @@ class SheetRewriter:
             tag = keep[keep.rfind(b"<", 0, at):keep.find(b">", at)] if at >= 0 else b""
             hit = re.search(rb'\ss="(\d+)"', tag)
             header_style = hit.group(1).decode() if hit else None
-        letters, row, p = self._letters, str(number), self.prefix
-        new: dict[int, str] = {}
-        for col, value in values.items():
-            if value is None or value == "":
-                continue
-            style = styles.get(col, header_style if number == 1 else None) if styles or number == 1 else None
-            new[col] = fast_cell(p, letters(col) + row, value, style, self.date_style)
-        if "spans" in attrs.decode("latin-1"):
-            attrs = re.sub(rb'\sspans="[^"]*"', b"", attrs)
-        p = self.prefix.encode()
+        new = self._new_cells(number, values, styles, header_style if number == 1 else None)
         if kept:
             cells = {**{c: x.decode() for c, x in kept.items()}, **new}
             tail = "".join(cells[c] for c in sorted(cells))
         else:
-            tail = "".join(new[c] for c in sorted(new))
+            tail = "".join(new.values())
         return b"".join((b"<", p, b"row", attrs, b">", keep, tail.encode(), b"</", p, b"row>"))
 
-    def _letters(self, col: int) -> str:
-        hit = self._letter_cache.get(col)
-        if hit is None:
-            hit = self._letter_cache[col] = column_letters(col)
-        return hit
+    def _new_cells(self, number: int, values: Mapping[int, Any], styles: dict[int, str] | None,
+                   default_style: str | None) -> dict[int, str]:
+        """The `<c>` elements of the row's new values, in column order (empty values have none).
+
+        fast_cell written out for the common values (text, numbers), as this runs for every cell
+        the program writes: a million orders have eight million."""
+        p, row, out = self.prefix, str(number), {}
+        get = values.get
+        for col, letters in self._owned_order:
+            value = get(col)
+            if value is None:
+                continue
+            style = (styles.get(col, default_style) if styles else default_style) \
+                if styles or default_style is not None else None
+            kind = value.__class__
+            if style is None and kind is str:
+                if not value:
+                    continue
+                if not value.isprintable() or "&" in value or "<" in value or ">" in value or "_x" in value:
+                    value = _text(value)
+                out[col] = (f'<{p}c r="{letters}{row}" t="inlineStr"><{p}is><{p}t xml:space="preserve">{value}'
+                            f'</{p}t></{p}is></{p}c>')
+            elif style is None and (kind is float or kind is int):
+                out[col] = f'<{p}c r="{letters}{row}"><{p}v>{value!r}</{p}v></{p}c>'
+            elif kind is datetime and value.tzinfo is None and (style or self.date_style) is not None:
+                delta = value - EXCEL_EPOCH  # excel_serial, written out
+                serial = delta.days + delta.seconds / 86400 + delta.microseconds / 86_400_000_000
+                out[col] = f'<{p}c r="{letters}{row}" s="{style or self.date_style}"><{p}v>{serial!r}</{p}v></{p}c>'
+            elif value != "":
+                out[col] = fast_cell(p, letters + row, value, style, self.date_style)
+        return out
 
 
 def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
