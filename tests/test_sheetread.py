@@ -175,3 +175,26 @@ def test_a_repeated_text_value_is_one_string_over_the_whole_sheet(rules, tmp_pat
     assert len({id(s) for s in skus}) == 7
     assert len({id(z) for z in zips}) == 300 and zips[299] == "10000" and zips[300] == "10001"
     assert len(set(ids)) == 3000
+
+
+@pytest.mark.parametrize("tail,expected", [
+    (b'A1"/>', (b"A", 1)),
+    (b'B7" s="2"><v>3</v></c>', (b"B", 7)),
+    (b'AL100001" t="inlineStr">', (b"AL", 100001)),
+    (b'XFD1048576"', (b"XFD", 1048576)),     # Excel's last cell
+    (b'a1"', None),                           # lower case: not a reference this reader takes
+    (b'A"', None),                            # no row
+    (b'1A"', None),
+    (b'ABCD1"', None),                        # four letters
+    (b'A12345678"', None),                    # eight digits
+    (b'A1 s="2"', None),                      # no closing quote after the row
+    (b'A1B2"', None),
+])
+def test_cell_references_are_read_or_refused(tail, expected):
+    from addin.io.sheetread import _references
+    found = _references([b'C3"/>', tail, b'D4"/>'])  # among good ones: each cell is read on its own
+    if expected is None:
+        assert found is None
+    else:
+        names, numbers = found
+        assert (names.tolist(), numbers.tolist()) == ([b"C", expected[0], b"D"], [3, expected[1], 4])

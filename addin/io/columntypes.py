@@ -17,12 +17,12 @@ from addin.io.sheetread import Column, text, value
 
 EXCEL_EPOCH_US = np.datetime64("1899-12-30T00:00:00", "us").astype(np.int64)
 _BLANK = rb'(?: s="\d+")?/>'
-_PLAIN_NUMBER = re.compile(rb'(?:^|\x00)[A-Z]+\d+"(?: s="\d+")?(?: t="n")?(?:/>|><v>([^<]*)</v></c>)')
-_STYLED = re.compile(rb'(?:^|\x00)[A-Z]+\d+" s="(\d+)"')
-_PLAIN_INLINE = re.compile(rb'(?:^|\x00)[A-Z]+\d+"(?:' + _BLANK + rb'|(?: s="\d+")? t="inlineStr">'
+_PLAIN_NUMBER = re.compile(rb'\x00[A-Z]+\d+"(?: s="\d+")?(?: t="n")?(?:/>|><v>([^<]*)</v></c>)')
+_STYLED = re.compile(rb'\x00[A-Z]+\d+" s="(\d+)"')
+_PLAIN_INLINE = re.compile(rb'\x00[A-Z]+\d+"(?:' + _BLANK + rb'|(?: s="\d+")? t="inlineStr">'
                            rb'<is><t(?: xml:space="preserve")?>([^<]*)</t></is></c>)')
-_PLAIN_BOOL = re.compile(rb'(?:^|\x00)[A-Z]+\d+"(?:' + _BLANK + rb'|(?: s="\d+")? t="b"><v>([01])</v></c>)')
-_PLAIN_SHARED = re.compile(rb'(?:^|\x00)[A-Z]+\d+"(?:' + _BLANK + rb'|(?: s="\d+")? t="s"><v>(\d+)</v></c>)')
+_PLAIN_BOOL = re.compile(rb'\x00[A-Z]+\d+"(?:' + _BLANK + rb'|(?: s="\d+")? t="b"><v>([01])</v></c>)')
+_PLAIN_SHARED = re.compile(rb'\x00[A-Z]+\d+"(?:' + _BLANK + rb'|(?: s="\d+")? t="s"><v>(\d+)</v></c>)')
 
 
 def _numbers(column: Column, dates: frozenset[int], dated: bool) -> np.ndarray | None:

@@ -43,7 +43,7 @@ def convert_column(name: str, raw: list[Any], rules: RuleSet, language: str, iss
         joined = _strings(raw)
         if not joined.startswith("#") and "\x00#" not in joined:
             return [(v.strip() or None) if v is not None else None for v in raw]
-    return _convert_cells(name, raw, rules, language, issues, bad)
+    return _convert_cells(name, raw, rules, language, issues, bad, types)
 
 
 _NUMBER_CELLS = {float, int, type(None), str}
@@ -57,12 +57,26 @@ def _strings(raw: list[Any]) -> str:
 
 
 def _convert_cells(name: str, raw: list[Any], rules: RuleSet, language: str, issues: dict[int, list[Issue]],
-                   bad: dict[str, list[int]]) -> list[Any]:
+                   bad: dict[str, list[int]], types: set[type]) -> list[Any]:
     fdef = rules.fields[name]
     convert, allowed, synonyms, zones = CONVERTERS[fdef.type], fdef.values, fdef.synonyms, rules.zones
     label = fdef.label(language)
-    out: list[Any] = []
-    seen: dict[tuple[type, Any], tuple[Any, Issue | None]] = {}  # a column repeats few values (states, countries)
+
+    def one(value: Any) -> tuple[Any, Issue | None]:
+        return _convert_cell(value, convert, allowed, synonyms, zones, label, language, name)
+
+    if types <= _TEXT_CELLS:  # a column repeats few values (states, countries): each converted once
+        hits = {v: one(v) for v in set(raw)}
+        out = [hits[v][0] for v in raw]
+        if any(issue is not None for _, issue in hits.values()):
+            for k, value in enumerate(raw):
+                issue = hits[value][1]
+                if issue is not None:
+                    bad.setdefault(name, []).append(k)
+                    issues.setdefault(k, []).append(issue)
+        return out
+    out = []
+    seen: dict[tuple[type, Any], tuple[Any, Issue | None]] = {}  # (1, 1.0 and True are told apart)
     for k, value in enumerate(raw):
         key = (value.__class__, value)
         try:
@@ -70,7 +84,7 @@ def _convert_cells(name: str, raw: list[Any], rules: RuleSet, language: str, iss
         except TypeError:  # an unhashable cell value: not remembered
             hit = None
         if hit is None:
-            hit = _convert_cell(value, convert, allowed, synonyms, zones, label, language, name)
+            hit = one(value)
             try:
                 seen[key] = hit
             except TypeError:

@@ -126,7 +126,9 @@ class Column:
     tails: list[bytes]
 
     def joined(self) -> bytes:
-        return _SEP.join(self.tails)
+        """The cells, each after a NUL: a pattern that begins with the NUL is searched for with a
+        fast scan for that byte (one that begins "^ or NUL" is tried at every byte)."""
+        return _SEP + _SEP.join(self.tails)
 
     def cells(self) -> list[tuple[bytes, bytes]]:
         """(attributes, inner XML) of each cell, read one by one (the general path)."""
@@ -250,20 +252,29 @@ def _group(header: dict[int, Any], parts: dict[int, list[tuple[np.ndarray, Any]]
 
 def _references(tails: list[bytes]) -> tuple[np.ndarray, np.ndarray] | None:
     """Each cell's column letters and row number, read from the first bytes after `<c r="` of all the
-    block's cells at once (numpy on a byte matrix); None when one is not LETTERS DIGITS quote."""
-    head = np.array(tails, dtype="S12").view(np.uint8).reshape(len(tails), 12)
-    letter = (head >= 65) & (head <= 90)
-    lead = np.logical_and.accumulate(letter, axis=1)          # the leading letters
-    digit = (head >= 48) & (head <= 57)
-    run = np.logical_and.accumulate(lead | digit, axis=1) & ~lead  # the digits right after them
-    letters, digits = lead.sum(axis=1), run.sum(axis=1)
-    end = letters + digits
-    if not ((letters >= 1) & (letters <= 3) & (digits >= 1) & (digits <= 7)).all() or \
-            not (head[np.arange(len(tails)), np.minimum(end, 11)] == 34).all():
+    block's cells at once (numpy on a byte matrix, a column of it at a time: twelve steps over all
+    the cells, the row numbers built digit by digit); None when one is not LETTERS DIGITS quote."""
+    n = len(tails)
+    head = np.array(tails, dtype="S12").view(np.uint8).reshape(n, 12)
+    lead = np.ones(n, dtype=bool)      # still in the leading letters
+    ended = np.zeros(n, dtype=bool)    # past the digits that follow them
+    closed = np.zeros(n, dtype=bool)   # ... and the byte after them is the closing quote
+    letters = np.zeros(n, dtype=np.int64)
+    digits = np.zeros(n, dtype=np.int64)
+    numbers = np.zeros(n, dtype=np.int64)
+    for p in range(12):
+        byte = head[:, p]
+        lead &= (byte >= 65) & (byte <= 90)
+        letters += lead
+        digit = ~lead & ~ended & (byte >= 48) & (byte <= 57)
+        numbers = np.where(digit, numbers * 10 + (byte.astype(np.int64) - 48), numbers)
+        digits += digit
+        end = ~lead & ~ended & ~digit
+        closed |= end & (byte == 34)
+        ended |= end
+    if not (closed & (letters >= 1) & (letters <= 3) & (digits >= 1) & (digits <= 7)).all():
         return None
-    power = np.where(run, end[:, None] - 1 - np.arange(12), 0)
-    numbers = (np.where(run, head.astype(np.int64) - 48, 0) * 10 ** power).sum(axis=1)
-    names = np.where(lead, head, 0).astype(np.uint8).view("S12").ravel()
+    names = np.where(np.arange(12) < letters[:, None], head, 0).astype(np.uint8).view("S12").ravel()
     return names, numbers
 
 
