@@ -399,6 +399,33 @@ def test_the_merchants_columns_in_the_fines_sheet_stay_with_their_fines(tmp_path
         assert re.search(piece, before, re.S).group(0) == re.search(piece, new, re.S).group(0)
 
 
+@pytest.mark.parametrize("block", [4 << 20, 200], ids=["whole", "read a few rows at a time"])
+def test_a_fines_sheet_the_merchant_formatted_keeps_its_formatting_and_gets_the_new_fines(tmp_path: Path,
+                                                                                         monkeypatch, block):
+    """No column of hers: the old rows are passed over unread, what follows them (a drop-down) stays."""
+    monkeypatch.setattr("addin.io.sheetread.BLOCK", block)
+    path = build(tmp_path / "ledger.xlsm")
+    assert recalc(str(path)).exit_code == 0  # adds the Fines sheet
+    fresh = values(path, "Fines")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        wb = openpyxl.load_workbook(path, keep_vba=True)
+    ws = wb["Fines"]
+    ws["A2"] = "stale"  # a fine's cell in the program's columns: made anew
+    from openpyxl.worksheet.datavalidation import DataValidation
+    dv = DataValidation(type="list", formula1='"TRUE,FALSE"')
+    ws.add_data_validation(dv)
+    dv.add("G2:G100")
+    ws.column_dimensions["A"].width = 31
+    wb.save(path)
+    before = zipfile.ZipFile(path).read("xl/worksheets/sheet3.xml")
+    assert recalc(str(path)).exit_code == 0
+    assert values(path, "Fines") == fresh
+    new = zipfile.ZipFile(path).read("xl/worksheets/sheet3.xml")
+    for piece in (rb"<cols>.*?</cols>", rb"<dataValidations.*?</dataValidations>"):
+        assert re.search(piece, before, re.S).group(0) == re.search(piece, new, re.S).group(0)
+
+
 def test_many_workbooks_in_parallel_each_updated_and_summarised(tmp_path: Path):
     books = [build(tmp_path / f"shop{i}.xlsm") for i in range(3)]
     result = runner.invoke(app, ["recalc", str(tmp_path / "shop*.xlsm"), "--jobs", "2", "--as-of", AS_OF, "--json"])

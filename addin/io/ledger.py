@@ -97,6 +97,13 @@ class LedgerRewrite:
             if state == "tail":
                 tail.append(block[pos:])
                 continue
+            if state == "passed":  # no column of hers: the rows after the first fine are not looked at
+                at = block.find(b"sheetData>", pos)  # (a byte scan; the pattern's "</" is in every end tag)
+                end = _DATA_END.search(block, max(pos, at - 64)) if at >= 0 else None
+                if end:
+                    state = "tail"
+                    tail.append(block[end.end():])
+                continue
             end = _DATA_END.search(block, pos)
             for number, m in _numbered(_ROW.finditer(block, pos, end.start() if end else len(block)), last_row):
                 body = m.group(3) or b""
@@ -109,7 +116,10 @@ class LedgerRewrite:
                 if number == 2:
                     first = _cells(body)
                     self.styles = {col: _style(first.get(col)) for col in self.owned}
-                if self.theirs_refs and any(ref + str(number).encode() + b'"' in body for ref in self.theirs_refs):
+                if not self.theirs_refs and number >= 2:
+                    state = "passed"
+                    break
+                if any(ref + str(number).encode() + b'"' in body for ref in self.theirs_refs):
                     cells = _cells(body)
                     if any(c in cells for c in self.theirs):
                         self.mine[number] = (None, cells)

@@ -137,7 +137,7 @@ def _typed_group(sheet: SheetScan, chosen: dict[str, Any], rules: RuleSet, langu
     """The orders of a group of blocks, typed (its raw cells can then go)."""
     fields, computed = chosen["fields"], chosen["computed"]
     typed: dict[int, tuple[np.ndarray, Any]] = {}  # column -> (its cells' rows, array or list of values)
-    blank_rows: list[np.ndarray] = []
+    filled_rows: list[np.ndarray] = []
     for col, cells in sheet.columns.items():
         rows = cells.rows
         values = _fast(cells, fields, col, rules, dates)
@@ -147,10 +147,11 @@ def _typed_group(sheet: SheetScan, chosen: dict[str, Any], rules: RuleSet, langu
         else:
             filled = ~np.isnan(values) if values.dtype.kind == "f" else ~np.isnat(values)
         typed[col] = (rows, values)
-        blank_rows.append(rows[filled])
-    if sheet.other_rows:
-        blank_rows.append(np.array(sheet.other_rows, dtype=np.int64))
-    order_rows = np.unique(np.concatenate(blank_rows)) if blank_rows else np.zeros(0, np.int64)
+        filled_rows.append(rows[filled])
+    order_rows = np.unique(np.concatenate(filled_rows)) if filled_rows else np.zeros(0, np.int64)
+    elsewhere = sheet.filled_elsewhere(order_rows)
+    if elsewhere:
+        order_rows = np.unique(np.concatenate([order_rows, np.array(elsewhere, dtype=np.int64)]))
     order_rows = order_rows[order_rows > 1]
     n = len(order_rows)
     cell_issues: dict[int, list[Issue]] = {}

@@ -145,9 +145,30 @@ class Column:
 class SheetScan:
     header: dict[int, Any]                   # column -> header value (row 1)
     columns: dict[int, Column]               # wanted column -> its cells below row 1
-    other_rows: list[int]                    # rows with a non-empty cell in a column not wanted
+    other_cells: list[tuple[np.ndarray, list[bytes]]]  # the cells of columns not wanted: rows, cells
     merged: list[tuple[tuple[int, int], tuple[int, int]]]
     shared: SharedStrings | None
+
+    def filled_elsewhere(self, known: np.ndarray) -> list[int]:
+        """The rows, other than the `known` ones (sorted), that hold a non-empty cell in a column
+        not wanted. Asked after the wanted columns are typed: a row known to be filled (an
+        order) is not looked at again, and most rows are (on a second run, seven computed cells
+        each would be read only to learn that)."""
+        rows: list[int] = []
+        shared = self.shared or _NO_SST
+        for numbers, tails in self.other_cells:
+            at = np.searchsorted(known, numbers)
+            unknown = (at >= len(known)) | (known[np.minimum(at, len(known) - 1)] != numbers) if len(known) \
+                else np.ones(len(numbers), dtype=bool)
+            filled = -1  # (a row's cells are in order: once one is filled, its others are skipped)
+            for k, number in zip(np.flatnonzero(unknown).tolist(), numbers[unknown].tolist()):
+                if number == filled:
+                    continue
+                m = _CELL.match(b'<c r="' + tails[k])
+                if m and m.group(4) and value(m.group(3), m.group(4), shared, frozenset()) not in (None, ""):
+                    rows.append(number)
+                    filled = number
+        return rows
 
 
 GROUP = 8 << 20  # the cells of about 8 MiB of a part are typed together: memory stays flat
@@ -176,7 +197,7 @@ def scan_groups(pkg: Package, part: str, wanted: Any, start: int = 0, stop: int 
     header: dict[int, Any] = {}
     chosen: dict[int, bytes] | None = None
     parts: dict[int, list[tuple[np.ndarray, Any]]] = {}
-    others: list[int] = []
+    others: list[tuple[np.ndarray, Any]] = []
     merged = []
     shared = _shared(pkg) if b't="s"' in first else None
 
@@ -227,21 +248,16 @@ def scan_groups(pkg: Package, part: str, wanted: Any, start: int = 0, stop: int 
                 taken |= mask
                 pick = itemgetter(*idx)(tails)
                 parts[col].append((numbers[mask], pick if len(idx) > 1 else (pick,)))
-        filled = -1  # columns the rules do not read: is the row filled? (its first filled cell tells)
-        for k, number in zip(np.flatnonzero(~taken).tolist(), numbers[~taken].tolist()):
-            if number == filled:
-                continue  # (a row's cells are in order: the computed columns of a second run are skipped)
-            m = _CELL.match(b'<c r="' + tails[k])
-            if m and m.group(4) and value(m.group(3), m.group(4), shared or _NO_SST, frozenset()) not in (None, ""):
-                others.append(number)
-                filled = number
+        rest = np.flatnonzero(~taken).tolist()  # columns the rules do not read: SheetScan.filled_elsewhere
+        if rest:
+            others.append((numbers[~taken], itemgetter(*rest)(tails) if len(rest) > 1 else (tails[rest[0]],)))
     if chosen is None:
         chosen = {col: column_letters(col).encode() for col in wanted(header)}
         parts = {col: [] for col in chosen}
     yield _group(header, parts, others, merged, shared)
 
 
-def _group(header: dict[int, Any], parts: dict[int, list[tuple[np.ndarray, Any]]], others: list[int],
+def _group(header: dict[int, Any], parts: dict[int, list[tuple[np.ndarray, Any]]], others: list[Any],
            merged: list[Any], shared: SharedStrings | None) -> SheetScan:
     columns = {}
     for col, pieces in parts.items():
