@@ -364,6 +364,24 @@ def test_formulas_calling_the_add_in_keep_their_formula_and_get_a_fresh_value(tm
     assert b'fullCalcOnLoad="1"' in zipfile.ZipFile(path).read("xl/workbook.xml")
 
 
+def format_fines(path: Path, cells: dict[str, str], choices: str, column: str) -> bytes:
+    """The merchant edits the Fines sheet in "Excel" (openpyxl, which drops what it cannot model):
+    cells written, a drop-down on a column, a column width. The Fines part as she saved it."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        wb = openpyxl.load_workbook(path, keep_vba=True)
+    ws = wb["Fines"]
+    for ref, text in cells.items():
+        ws[ref] = text
+    dv = DataValidation(type="list", formula1=choices)
+    ws.add_data_validation(dv)
+    dv.add(f"{column}2:{column}100")
+    ws.column_dimensions[column].width = 17
+    wb.save(path)
+    return zipfile.ZipFile(path).read("xl/worksheets/sheet3.xml")
+
+
 @pytest.mark.parametrize("block", [4 << 20, 200], ids=["whole", "read a few rows at a time"])
 def test_the_merchants_columns_in_the_fines_sheet_stay_with_their_fines(tmp_path: Path, monkeypatch, block):
     """An Appeal Status written beside a fine follows that fine; the sheet's drop-down and widths stay."""
@@ -373,19 +391,8 @@ def test_the_merchants_columns_in_the_fines_sheet_stay_with_their_fines(tmp_path
     fines = values(path, "Fines")
     assert fines[1][0] == "A-1-order-cancellation"
     # The merchant adds an Appeal Status column with a drop-down, and a note for a fine that will not be there.
-    with warnings.catch_warnings():  # openpyxl (the merchant's "Excel" here) drops what it cannot model
-        warnings.simplefilter("ignore", UserWarning)
-        wb = openpyxl.load_workbook(path, keep_vba=True)
-    ws = wb["Fines"]
-    ws["K1"], ws["K2"] = "Appeal Status", "appealed"
-    ws["A3"], ws["K3"] = "OLD-1-order-cancellation", "won"
-    from openpyxl.worksheet.datavalidation import DataValidation
-    dv = DataValidation(type="list", formula1='"to appeal,appealed,won,lost"')
-    ws.add_data_validation(dv)
-    dv.add("K2:K100")
-    ws.column_dimensions["K"].width = 17
-    wb.save(path)
-    before = zipfile.ZipFile(path).read("xl/worksheets/sheet3.xml")
+    before = format_fines(path, {"K1": "Appeal Status", "K2": "appealed", "A3": "OLD-1-order-cancellation",
+                                 "K3": "won"}, '"to appeal,appealed,won,lost"', "K")
     result = recalc(str(path))
     assert result.exit_code == 0
     assert "Fines: fine OLD-1-order-cancellation no longer applies; the row with your notes is kept as row 3" \
@@ -407,18 +414,7 @@ def test_a_fines_sheet_the_merchant_formatted_keeps_its_formatting_and_gets_the_
     path = build(tmp_path / "ledger.xlsm")
     assert recalc(str(path)).exit_code == 0  # adds the Fines sheet
     fresh = values(path, "Fines")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        wb = openpyxl.load_workbook(path, keep_vba=True)
-    ws = wb["Fines"]
-    ws["A2"] = "stale"  # a fine's cell in the program's columns: made anew
-    from openpyxl.worksheet.datavalidation import DataValidation
-    dv = DataValidation(type="list", formula1='"TRUE,FALSE"')
-    ws.add_data_validation(dv)
-    dv.add("G2:G100")
-    ws.column_dimensions["A"].width = 31
-    wb.save(path)
-    before = zipfile.ZipFile(path).read("xl/worksheets/sheet3.xml")
+    before = format_fines(path, {"A2": "stale"}, '"TRUE,FALSE"', "G")  # a cell of the program's: made anew
     assert recalc(str(path)).exit_code == 0
     assert values(path, "Fines") == fresh
     new = zipfile.ZipFile(path).read("xl/worksheets/sheet3.xml")
