@@ -104,23 +104,35 @@ class BatchResult:
     def results(self) -> list[OrderResult]:
         return [self.result(i) for i in range(self.n)]
 
-    def result(self, i: int) -> OrderResult:
-        rules, language, engine = self.engine.rules, self.language, self.engine
-        view = self.row(i)
-        out = OrderResult()
-        issues = out.issues = list(self.batch.cell_issues.get(i, ()))
-        context = None
+    def issues_of(self, i: int, context: Mapping[str, Any] | None = None) -> list[Issue]:
+        """Order i's issues, as result(i) lists them: its cells that could not be read, the validation
+        rules it fails, an unknown Wish state, the policies that could not be applied to it.
+        context: the values its messages show (message_context of the order when not given)."""
+        rules, language = self.engine.rules, self.language
+        issues = list(self.batch.cell_issues.get(i, ()))
         for r in self.failing.get(i, ()):
             rule = rules.validations[r]
-            context = context or message_context(view, rules, language)
+            context = context or message_context(self.row(i), rules, language)
             issues.append(Issue(rule.severity, rule.message.render(language, context), rule.rule.id,
                                 rule.rule.ref, rule.field, rule.contact_customer))
-        out.start_state = engine.state_ids[int(self.start[i])]
         if self.unknown[i]:
             known = ", ".join(sorted(rules.workflow.wish_states))
-            issues.append(Issue(WARNING, say("unknown_wish_state", language, value=str(view["order_state"]),
+            issues.append(Issue(WARNING, say("unknown_wish_state", language, value=str(self.row(i)["order_state"]),
                                              known=known), "wish-states", rules.workflow.wish_states_ref,
                                 "order_state"))
+        for k in self.touched(i):
+            pc = self.policies[k]
+            if i in pc.failures:
+                issues.append(Issue(ERROR, say("rule_failed", language, rule=pc.policy.rule.id,
+                                               error=pc.failures[i]), pc.policy.rule.id, pc.policy.rule.ref))
+        return issues
+
+    def result(self, i: int) -> OrderResult:
+        engine = self.engine
+        view = self.row(i)
+        out = OrderResult()
+        out.issues = self.issues_of(i)
+        out.start_state = engine.state_ids[int(self.start[i])]
         events = [engine.auto[k] for k in self.steps[i].tolist() if k >= 0]
         if events:
             out.status_events = events
@@ -129,9 +141,6 @@ class BatchResult:
         fines, pending, risks = [], [], []
         for k in self.touched(i):
             pc = self.policies[k]
-            if i in pc.failures:
-                issues.append(Issue(ERROR, say("rule_failed", language, rule=pc.policy.rule.id,
-                                               error=pc.failures[i]), pc.policy.rule.id, pc.policy.rule.ref))
             if pc.fined[i]:
                 fines.append(self._fine(pc, i, view))
             elif pc.pending[i]:

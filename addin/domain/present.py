@@ -152,12 +152,7 @@ def next_action(order: Mapping[str, Any], result: OrderResult, rules: RuleSet, l
 def explain(order: Mapping[str, Any], result: OrderResult, rules: RuleSet, language: str,
             context: Mapping[str, Any]) -> str:
     """One line per computed value, each naming the rule and rules/FILE.yaml:LINE behind it."""
-    lines = []
-    for issue in result.issues:
-        if issue.ref is None:
-            continue  # a cell that could not be read: no rule behind it, the Validation column says it all
-        severity = CATALOG[issue.severity if issue.severity in CATALOG else "warning"](language)
-        lines.append(say("x_issue", language, severity=severity, rule=issue.rule_id, ref=issue.ref or "-"))
+    lines = issue_lines(result.issues, language)
     lines.append(_status_line(rules, language, result.status, result.start_state,
                               tuple(e.rule.id for e in result.status_events), order.get("order_state")))
     if result.ship_by is not None:
@@ -167,6 +162,17 @@ def explain(order: Mapping[str, Any], result: OrderResult, rules: RuleSet, langu
     for risk in result.risks:
         lines.append(_explain_risk(risk, order, rules, language, context))
     return " | ".join(lines)  # one line: the cell stays one row high and reads in the formula bar
+
+
+def issue_lines(issues: Sequence[Issue], language: str) -> list[str]:
+    """The Explanation's lines of an order's issues: each one's severity, rule and rules/FILE.yaml:LINE."""
+    lines = []
+    for issue in issues:
+        if issue.ref is None:
+            continue  # a cell that could not be read: no rule behind it, the Validation column says it all
+        severity = CATALOG[issue.severity if issue.severity in CATALOG else "warning"](language)
+        lines.append(say("x_issue", language, severity=severity, rule=issue.rule_id, ref=issue.ref or "-"))
+    return lines
 
 
 def _status_line(rules: RuleSet, language: str, status: str, start_state: str, events: tuple[str, ...],

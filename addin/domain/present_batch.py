@@ -8,10 +8,11 @@ wall-clock times and 'YYYY-MM-DD HH:MM' texts with numpy, a block of rows at onc
 joining of words is left per row. The sentences themselves come from the same catalog, rule
 messages and helpers as render() (its memoised status and ship-by lines included).
 
-Rows with any issue (a cell that could not be read, a failed validation rule, an unknown Wish
-state, a policy that could not be applied) are rare and go through render() itself; a fined
-row's fines are said from the columns too (present_fines.py), as a sixth of a busy shop's
-orders carry one. tests/test_present_batch.py holds the two to identical cells.
+A row's issues (a cell that could not be read, a failed validation rule, an unknown Wish state,
+a policy that could not be applied) are made by BatchResult.issues_of, as result() makes them,
+and said by present.py's own helpers; a fined row's fines are said from the columns
+(present_fines.py), as a sixth of a busy shop's orders carry one. tests/test_present_batch.py
+holds the cells to render()'s, order by order.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ from addin.domain.model import RuleSet
 from addin.domain.policies import money
 from addin.domain.model import OrderResult
 from addin.domain.present import (
-    MessageContext, Shown, ledger_row, _number, _ship_by_line, _status_line,
-    message_context, render,
+    MessageContext, Shown, issue_line, issue_lines, ledger_row, _number, _ship_by_line, _status_line,
+    message_context,
 )
 
 BLOCK = 8192
@@ -115,8 +116,8 @@ class BatchPresenter:
                  cell_of: Callable[[Any, str | None], str | None] | None = None,
                  on_result: Callable[[Any, Any], None] | None = None):
         """cell_of(order, field): where a field's cell is, for Validation's messages; on_result(order,
-        result): called with the OrderResult of each row with issues or fines (the rows a report
-        counts; a fined row's result holds its fines and the two deadlines, which is what it reads)."""
+        result): called for each row with issues or fines (the rows a report counts) with an
+        OrderResult holding what a report reads: its issues, fines and the two deadlines."""
         self.res, self.rules, self.language = res, rules, language
         self.cell_of, self.on_result = cell_of, on_result
         n = res.n
@@ -168,27 +169,16 @@ class BatchPresenter:
                     risk_clocks[(k, kind)] = (block.clocks(instants), instants.view(np.int64).tolist())
                     for j in hits:
                         found.setdefault(j, []).append((k, kind))
-        fined = self.fined[lo:hi].tolist()
+        fined, slow = self.fined[lo:hi].tolist(), self.slow[lo:hi].tolist()
         states, starts = res.state[lo:hi].tolist(), res.start[lo:hi].tolist()
         steps = res.steps[lo:hi].tolist()
-        out = []
-        for j, i in enumerate(range(lo, hi)):
-            if self.slow[i]:
-                order, result = res.row(i), res.result(i)
-                if self.on_result is not None:
-                    self.on_result(order, result)
-                where = self.cell_of
-                out.append(render(order, result, rules, language,
-                                  (lambda f, o=order: where(o, f)) if where is not None else None))
-                continue
-            out.append(self._row(block, j, i, ship_cells[j], order_states[j], found.get(j, ()), risk_clocks,
-                                 fined[j], states[j], starts[j], steps[j]))
-        return out
+        return [self._row(block, j, i, ship_cells[j], order_states[j], found.get(j, ()), risk_clocks, fined[j],
+                          slow[j], states[j], starts[j], steps[j]) for j, i in enumerate(range(lo, hi))]
 
     def _row(self, block: _Block, j: int, i: int, ship_by: Any, order_state: Any, found: Any,
-             risk_clocks: dict[tuple[int, str], tuple[list[str], list[int]]], fined: bool, state: int,
+             risk_clocks: dict[tuple[int, str], tuple[list[str], list[int]]], fined: bool, slow: bool, state: int,
              start_state: int, steps: list[int]) -> dict[str, Any]:
-        """render()'s cells for an order with no issue, from the batch's columns."""
+        """render()'s cells for an order, from the batch's columns (slow: it may have issues)."""
         res, rules, language = self.res, self.rules, self.language
         key = (state, start_state, tuple(steps), order_state)
         status_line = self.status_lines.get(key)
@@ -196,10 +186,12 @@ class BatchPresenter:
             events = tuple(self.auto_ids[k] for k in steps if k >= 0)
             status_line = self.status_lines[key] = _status_line(
                 rules, language, self.state_ids[state], self.state_ids[start_state], events, order_state)
-        lines = [status_line]
+        context = _Context(block, j)
+        issues = res.issues_of(i, context) if slow else ()
+        lines = issue_lines(issues, language) if issues else []
+        lines.append(status_line)
         if ship_by is not None:
             lines.append(self.ship_by_line)
-        context = _Context(block, j)
         message = self.next_actions[state]
         if message is None:
             actions = []
@@ -225,16 +217,24 @@ class BatchPresenter:
                                                  ref=ref))
         cells = {"Validation": self.ok, "Status": self.labels[state], "Next Action": "", "Ship By": ship_by,
                  "Fines (USD)": 0, "Appeal Deadline": None, "Suspended Until": None, "Explanation": ""}
+        fines: Any = ()
         if fined:
             total, appeal, suspended, fines = block.fines.explain(j, context, lines, timed, now)  # type: ignore[union-attr]
             cells["Fines (USD)"], cells["Appeal Deadline"], cells["Suspended Until"] = total, appeal, suspended
-            if self.on_result is not None:  # (a report counts the fines)
-                result = OrderResult()
-                result.fines = fines  # type: ignore[assignment]
-                result.appeal_deadline = nearest_deadline(fines, res.now)  # type: ignore[arg-type]
-                ends = [f.suspended_until for f in fines if f.suspended_until is not None]  # type: ignore[union-attr]
+        if issues:
+            order = res.row(i)
+            where = self.cell_of
+            cells["Validation"] = "\n".join(issue_line(issue, language, (lambda f: where(order, f)) if where else None)
+                                            for issue in issues)
+        if (issues or fined) and self.on_result is not None:  # what a report counts
+            result = OrderResult()
+            result.issues = list(issues)
+            if fined:
+                result.fines = fines
+                result.appeal_deadline = nearest_deadline(fines, res.now)
+                ends = [f.suspended_until for f in fines if f.suspended_until is not None]
                 result.suspended_until = max(ends) if ends else None
-                self.on_result(res.row(i), result)
+            self.on_result(res.row(i), result)
         lines.extend(risk_lines)
         actions.extend(text for _, text in sorted(timed, key=lambda t: t[0]))
         cells["Next Action"] = self.sep.join(a for a in actions if a)
