@@ -178,10 +178,10 @@ def test_a_repeated_text_value_is_one_string_over_the_whole_sheet(rules, tmp_pat
 
 
 @pytest.mark.parametrize("tail,expected", [
-    (b'A1"/>', (b"A", 1)),
-    (b'B7" s="2"><v>3</v></c>', (b"B", 7)),
-    (b'AL100001" t="inlineStr">', (b"AL", 100001)),
-    (b'XFD1048576"', (b"XFD", 1048576)),     # Excel's last cell
+    (b'A1"/>', (0, 1)),
+    (b'B7" s="2"><v>3</v></c>', (1, 7)),
+    (b'AL100001" t="inlineStr">', (37, 100001)),
+    (b'XFD1048576"', (16383, 1048576)),      # Excel's last cell
     (b'a1"', None),                           # lower case: not a reference this reader takes
     (b'A"', None),                            # no row
     (b'1A"', None),
@@ -196,5 +196,5 @@ def test_cell_references_are_read_or_refused(tail, expected):
     if expected is None:
         assert found is None
     else:
-        names, numbers = found
-        assert (names.tolist(), numbers.tolist()) == ([b"C", expected[0], b"D"], [3, expected[1], 4])
+        columns, numbers = found
+        assert (columns.tolist(), numbers.tolist()) == ([2, expected[0], 3], [3, expected[1], 4])

@@ -181,11 +181,9 @@ def scan_groups(pkg: Package, part: str, wanted: Any, start: int = 0, stop: int 
     Yielded a group of blocks (about GROUP bytes) at a time, so that a caller types them and lets
     the raw cells go before the next group is read; the last group holds the part's tail.
 
-    Per block of rows, the cells are found with bytes.split and two findalls that capture only a
-    reference each, and numpy sorts them into columns: no Python statement runs per cell (a
-    million orders have some twenty-five million cells)."""
-    from addin.io.sheetxml import column_letters
-
+    Per block of rows, the cells are found with bytes.split, their references read with numpy
+    (_references) and the cells sorted into columns with one stable argsort: no Python statement
+    runs per cell (a million orders have some twenty-five million cells)."""
     stream = blocks(pkg, part)
     first = next(stream, b"")
     head = first[:4096]
@@ -195,7 +193,8 @@ def scan_groups(pkg: Package, part: str, wanted: Any, start: int = 0, stop: int 
     if root is None or root.group(1):
         raise NotStreamable("namespace prefix" if root else "not a worksheet")
     header: dict[int, Any] = {}
-    chosen: dict[int, bytes] | None = None
+    chosen: list[int] | None = None
+    slot = np.zeros(0, dtype=np.int64)
     parts: dict[int, list[tuple[np.ndarray, Any]]] = {}
     others: list[tuple[np.ndarray, Any]] = []
     merged = []
@@ -218,7 +217,7 @@ def scan_groups(pkg: Package, part: str, wanted: Any, start: int = 0, stop: int 
         refs = _references(tails)
         if refs is None:
             raise NotStreamable("a cell reference that is not letters and a row number")
-        names, numbers = refs
+        columns, numbers = refs
         if shared is None and b't="s"' in block:
             shared = _shared(pkg)
         if b"mergeCell" in block:
@@ -234,26 +233,29 @@ def scan_groups(pkg: Package, part: str, wanted: Any, start: int = 0, stop: int 
                 m = _CELL.match(b'<c r="' + tails[k])
                 header[column_index(m.group(1).decode())] = value(m.group(3), m.group(4) or b"",
                                                                   shared or _NO_SST, frozenset())
-            chosen = {col: column_letters(col).encode() for col in wanted(header)}
+            chosen = sorted(wanted(header))
             parts = {col: [] for col in chosen}
+            slot = np.full(max(chosen, default=0) + 2, -1, dtype=np.int64)  # column -> its place in chosen
+            slot[chosen] = np.arange(len(chosen))
             if not here:
                 continue
         grouped += len(block)
-        below = numbers > 1
-        taken = ~below
-        for col, name in chosen.items():
-            mask = (names == name) & below
-            idx = np.flatnonzero(mask).tolist()
-            if idx:
-                taken |= mask
-                pick = itemgetter(*idx)(tails)
-                parts[col].append((numbers[mask], pick if len(idx) > 1 else (pick,)))
-        rest = np.flatnonzero(~taken).tolist()  # columns the rules do not read: SheetScan.filled_elsewhere
-        if rest:
-            others.append((numbers[~taken], itemgetter(*rest)(tails) if len(rest) > 1 else (tails[rest[0]],)))
+        # Each cell's wanted column as its place in `chosen` (-1: not wanted, or the header row), the
+        # cells then grouped by it with one stable sort (they stay in sheet order within a column).
+        which = slot[np.minimum(columns, len(slot) - 1)]
+        which[numbers <= 1] = len(chosen)
+        order = np.argsort(which, kind="stable")
+        ends = np.cumsum(np.bincount(which + 1, minlength=len(chosen) + 2)).tolist()
+        for k, col in enumerate(chosen):
+            idx = order[ends[k]:ends[k + 1]]
+            if len(idx):
+                pick = itemgetter(*idx.tolist())(tails)
+                parts[col].append((numbers[idx], pick if len(idx) > 1 else (pick,)))
+        rest = order[:ends[0]]  # columns the rules do not read: SheetScan.filled_elsewhere
+        if len(rest):
+            others.append((numbers[rest], itemgetter(*rest.tolist())(tails) if len(rest) > 1 else (tails[rest[0]],)))
     if chosen is None:
-        chosen = {col: column_letters(col).encode() for col in wanted(header)}
-        parts = {col: [] for col in chosen}
+        parts = {col: [] for col in wanted(header)}
     yield _group(header, parts, others, merged, shared)
 
 
@@ -267,7 +269,7 @@ def _group(header: dict[int, Any], parts: dict[int, list[tuple[np.ndarray, Any]]
 
 
 def _references(tails: list[bytes]) -> tuple[np.ndarray, np.ndarray] | None:
-    """Each cell's column letters and row number, read from the first bytes after `<c r="` of all the
+    """Each cell's column (0-based) and row number, read from the first bytes after `<c r="` of all the
     block's cells at once (numpy on a byte matrix, a column of it at a time: twelve steps over all
     the cells, the row numbers built digit by digit); None when one is not LETTERS DIGITS quote."""
     n = len(tails)
@@ -278,10 +280,13 @@ def _references(tails: list[bytes]) -> tuple[np.ndarray, np.ndarray] | None:
     letters = np.zeros(n, dtype=np.int64)
     digits = np.zeros(n, dtype=np.int64)
     numbers = np.zeros(n, dtype=np.int64)
+    columns = np.zeros(n, dtype=np.int64)  # the letters as a number: A 1, Z 26, AA 27
     for p in range(12):
         byte = head[:, p]
         lead &= (byte >= 65) & (byte <= 90)
         letters += lead
+        if p < 3:
+            columns = np.where(lead, columns * 26 + (byte.astype(np.int64) - 64), columns)
         digit = ~lead & ~ended & (byte >= 48) & (byte <= 57)
         numbers = np.where(digit, numbers * 10 + (byte.astype(np.int64) - 48), numbers)
         digits += digit
@@ -290,8 +295,7 @@ def _references(tails: list[bytes]) -> tuple[np.ndarray, np.ndarray] | None:
         ended |= end
     if not (closed & (letters >= 1) & (letters <= 3) & (digits >= 1) & (digits <= 7)).all():
         return None
-    names = np.where(np.arange(12) < letters[:, None], head, 0).astype(np.uint8).view("S12").ravel()
-    return names, numbers
+    return columns - 1, numbers
 
 
 def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
