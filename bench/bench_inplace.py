@@ -185,8 +185,8 @@ def run_child(kind: str, path: Path) -> dict:
                               capture_output=True, text=True)
         seconds = time.perf_counter() - t
         assert done.returncode == 0, done.stdout + done.stderr
-        mb, parts = pss.stop() if pss else (0.0, [0.0, 0.0])
-        return {"s": seconds, "mb": mb, "mb_parts": [round(x) for x in parts]}
+        mb, parts = pss.stop() if pss else (0.0, [0.0, 0.0])  # (one process alone: its RSS, if larger)
+        return {"s": seconds, "mb": max(mb, parts[0]), "mb_parts": [round(x) for x in parts]}
     if kind == "openpyxl":
         import warnings
 

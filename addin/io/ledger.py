@@ -18,7 +18,7 @@ from addin.domain.present import FINE_COLUMNS
 from addin.domain.present_batch import BatchLedger
 from addin.io.inplace import FINE_ROWS
 from addin.io.package import Package
-from addin.io.sheetread import _shared, blocks, value
+from addin.io.sheetread import SharedOnDemand, blocks, value
 from addin.io.sheetxml import cell_xml, column_index, column_letters, widen_ref
 
 _ROW = re.compile(rb"<((?:\w+:)?)row\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?row>)", re.S)
@@ -52,7 +52,7 @@ class LedgerRewrite:
 
     def __init__(self, pkg: Package, part: str, rows: BatchLedger, date_style: str | None):
         self.rows, self.date_style = rows, date_style
-        self.shared = _SharedOnDemand(pkg)
+        self.shared = SharedOnDemand(pkg)
         self.prefix = ""
         self.header: bytes | None = None
         self.col_of: dict[str, int] = {}
@@ -210,19 +210,6 @@ def _numbered(rows: Iterator[re.Match[bytes]], seen: list[int]) -> Iterator[tupl
 
 
 _ROW_NUMBER = re.compile(rb'\sr="(\d+)"')
-
-
-class _SharedOnDemand:
-    """The workbook's shared strings, read only if a header or Fine ID cell is one (a workbook of a
-    million orders saved by Excel has millions of them)."""
-
-    def __init__(self, pkg: Package):
-        self.pkg, self.strings = pkg, None
-
-    def __getitem__(self, index: int) -> str:
-        if self.strings is None:
-            self.strings = _shared(self.pkg)
-        return self.strings[index]
 
 
 def _value_of(cell: bytes | None, shared: Any) -> Any:

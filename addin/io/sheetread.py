@@ -78,6 +78,20 @@ class SharedStrings:
         return hit
 
 
+class SharedOnDemand:
+    """The workbook's shared strings, read when a cell first is one: a sheet of inline strings (as
+    the program and XlsxWriter's constant_memory mode write them) never reads the part, and no
+    block is searched for shared-string cells to learn whether to."""
+
+    def __init__(self, pkg: Package):
+        self.pkg, self.strings = pkg, None
+
+    def __getitem__(self, index: int) -> str:
+        if self.strings is None:
+            self.strings = _shared(self.pkg)
+        return self.strings[index]
+
+
 def date_styles(pkg: Package) -> frozenset[int]:
     """The cell-style indexes (xf) whose number format shows a date or time, as Excel decides it."""
     return frozenset(i for i, (fid, code) in enumerate(pkg.cell_formats())
@@ -147,7 +161,7 @@ class SheetScan:
     columns: dict[int, Column]               # wanted column -> its cells below row 1
     other_cells: list[tuple[np.ndarray, list[bytes]]]  # the cells of columns not wanted: rows, cells
     merged: list[tuple[tuple[int, int], tuple[int, int]]]
-    shared: SharedStrings | None
+    shared: SharedOnDemand
 
     def filled_elsewhere(self, known: np.ndarray) -> list[int]:
         """The rows, other than the `known` ones (sorted), that hold a non-empty cell in a column
@@ -155,7 +169,7 @@ class SheetScan:
         order) is not looked at again, and most rows are (on a second run, seven computed cells
         each would be read only to learn that)."""
         rows: list[int] = []
-        shared = self.shared or _NO_SST
+        shared = self.shared
         for numbers, tails in self.other_cells:
             at = np.searchsorted(known, numbers)
             unknown = (at >= len(known)) | (known[np.minimum(at, len(known) - 1)] != numbers) if len(known) \
@@ -198,7 +212,7 @@ def scan_groups(pkg: Package, part: str, wanted: Any, start: int = 0, stop: int 
     parts: dict[int, list[tuple[np.ndarray, Any]]] = {}
     others: list[tuple[np.ndarray, Any]] = []
     merged = []
-    shared = _shared(pkg) if b't="s"' in first else None
+    shared = SharedOnDemand(pkg)
 
     offset = grouped = 0
     for block in _chain(first, stream):
@@ -218,9 +232,7 @@ def scan_groups(pkg: Package, part: str, wanted: Any, start: int = 0, stop: int 
         if refs is None:
             raise NotStreamable("a cell reference that is not letters and a row number")
         columns, numbers = refs
-        if shared is None and b't="s"' in block:
-            shared = _shared(pkg)
-        if b"mergeCell" in block:
+        if b"mergeCell" in block[block.rfind(b"</row>") + 1:]:  # (after sheetData: in the part's tail)
             for m in _MERGE.finditer(block):
                 c1, r1 = column_index(m.group(1).decode()), int(m.group(2)) - 1
                 c2 = column_index((m.group(3) or m.group(1)).decode())
@@ -231,8 +243,8 @@ def scan_groups(pkg: Package, part: str, wanted: Any, start: int = 0, stop: int 
         if chosen is None:
             for k in np.flatnonzero(numbers == 1).tolist():
                 m = _CELL.match(b'<c r="' + tails[k])
-                header[column_index(m.group(1).decode())] = value(m.group(3), m.group(4) or b"",
-                                                                  shared or _NO_SST, frozenset())
+                header[column_index(m.group(1).decode())] = value(m.group(3), m.group(4) or b"", shared,
+                                                                  frozenset())
             chosen = sorted(wanted(header))
             parts = {col: [] for col in chosen}
             slot = np.full(max(chosen, default=0) + 2, -1, dtype=np.int64)  # column -> its place in chosen
@@ -260,7 +272,7 @@ def scan_groups(pkg: Package, part: str, wanted: Any, start: int = 0, stop: int 
 
 
 def _group(header: dict[int, Any], parts: dict[int, list[tuple[np.ndarray, Any]]], others: list[Any],
-           merged: list[Any], shared: SharedStrings | None) -> SheetScan:
+           merged: list[Any], shared: SharedOnDemand) -> SheetScan:
     columns = {}
     for col, pieces in parts.items():
         columns[col] = Column(np.concatenate([p[0] for p in pieces]) if pieces else np.zeros(0, np.int64),
@@ -311,9 +323,10 @@ class _NoSST:
 _NO_SST = _NoSST()
 
 
-def _shared(pkg: Package) -> SharedStrings:
+def _shared(pkg: Package) -> Any:
+    """The shared strings; without the part, a lookup raises NotStreamable (the general reader decides)."""
     part = next((t for k, t in pkg.rels(pkg.workbook_part).values() if k == "sharedStrings"), None)
-    return SharedStrings(pkg.read(part) if part else b"")
+    return SharedStrings(pkg.read(part)) if part else _NO_SST
 
 
 def value(attrs: bytes, inner: bytes, shared: Any, dates: frozenset[int]) -> Any:
