@@ -167,8 +167,13 @@ class PeakPss:
 
 
 def _descendants(pid: int, generation: int = 1) -> list[tuple[int, int]]:
+    """(pid, generation) of each process below pid (one that ends while it is read is left out)."""
     found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return found
+    for task in tasks:
         try:
             children = [int(c) for c in (task / "children").read_text().split()]
         except OSError:
