@@ -285,6 +285,21 @@ def test_bad_files_get_one_clear_message_and_the_batch_goes_on(tmp_path: Path):
     assert values(good, "Orders")[0][-1] == "Explanation"  # the good one was done
 
 
+def test_a_sheet_the_program_wrote_is_not_taken_for_a_zip_bomb_at_excel_s_last_row(tmp_path: Path):
+    """The next run must open what this one wrote: the widest order row of the recalculated front-end
+    workbook (issues, fines, risks and their explanations), on every one of Excel's 1,048,576 rows,
+    stays under the size at which a part is refused."""
+    from addin.io.package import MAX_PART, Package
+    book = tmp_path / "workbook.xlsm"
+    shutil.copy(Path(__file__).resolve().parents[1] / "workbook.xlsm", book)
+    assert recalc(str(book)).exit_code == 0
+    with Package(book) as pkg:
+        sheet = pkg.read(pkg.sheet("Orders").part)
+    widest = max(len(row) for row in re.findall(rb"<row\b.*?</row>", sheet, re.S)[1:])
+    assert widest > 1000  # rows with explanations in them
+    assert widest * 1_048_576 < MAX_PART
+
+
 def test_an_excel_error_value_is_reported_on_its_row(tmp_path: Path):
     path = tmp_path / "errors.xlsx"
     wb = xlsxwriter.Workbook(str(path))

@@ -24,8 +24,11 @@ MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an .xls (or an encrypted .xlsx) is an OLE file, not a zip
-MAX_PART = 2 << 30          # 2 GiB inflated for one part (a 1M-order sheet is ~0.8 GiB)
-MAX_TOTAL = 4 << 30
+# An Orders sheet of a million orders is about 1.2 GB; once recalculated, with an explanation on every
+# row, about 2.1 GB, and Excel's last row (1,048,576) bounds it: a part is refused above 4 GiB (a zip
+# needs zip64 for more), a workbook above 8 GiB. (2 GiB refused the program's own file at 1.04M orders.)
+MAX_PART = 4 << 30
+MAX_TOTAL = 8 << 30
 MAX_RATIO = 200             # a part inflating more than 200x its stored size (and over 16 MiB) is a bomb
 DATE_FORMAT_IDS = frozenset(set(range(14, 23)) | {45, 46, 47})  # Excel's built-in date and time formats
 
