@@ -232,7 +232,9 @@ def recalc_in_place(
             if backup:
                 shutil.copy2(path, path.with_name(f"{path.stem}.bak{path.suffix}"))
             try:
-                write_package(pkg, path, replaced, new_parts)
+                fines_part = existing.part if existing is not None else next(iter(new_parts))
+                write_package(pkg, path, replaced, new_parts, {sheet.part: table.n * ROW_GROWTH,
+                                                               fines_part: (len(ledger) + 1) * ROW_GROWTH})
                 if half is not None:
                     tally.merge(half.result()[2])
                     updates.tally = tally
@@ -246,6 +248,7 @@ def recalc_in_place(
     return updates.tally.finish()
 
 
+ROW_GROWTH = 4096  # bytes a row may gain, an order's or a fine's (the widest recalculated front-end row is 2.4 KB)
 SPLIT_MIN_ORDERS = 20_000  # below this, a second process costs more than it saves
 SPLIT_SHARE = 0.55  # this process's share of the rows: the other one also reopens the workbook, inflates up to its half and makes the Fines sheet
 

@@ -181,14 +181,19 @@ def test_openpyxl_and_libreoffice_open_the_result(book: Path, tmp_path: Path):
         warnings.simplefilter("ignore", UserWarning)
         ws = openpyxl.load_workbook(book, keep_vba=True, data_only=True)["Orders"]
     assert [c.value for c in ws[1]][13:15] == ["Validation", "Status"] and ws["O2"].value == "Cancelled"
+    converted = opened_by_libreoffice(book, tmp_path)
+    assert values(converted, "Orders")[1][14] == "Cancelled"
+    assert values(converted, "Fines")[1][0] == "A-1-order-cancellation"
+
+
+def opened_by_libreoffice(book: Path, tmp_path: Path) -> Path:
+    """The workbook as LibreOffice opens it and saves it again (.xlsx), the independent check that it opens."""
     if shutil.which("soffice") is None and os.environ.get("WISHXL_REQUIRE_LIBREOFFICE") != "1":
         pytest.skip("LibreOffice is not installed")
     profile = tmp_path / "profile"
     subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "xlsx",
                     "--outdir", str(tmp_path / "lo"), str(book)], check=True, capture_output=True, timeout=180)
-    converted = tmp_path / "lo" / "shop.xlsx"
-    assert values(converted, "Orders")[1][14] == "Cancelled"
-    assert values(converted, "Fines")[1][0] == "A-1-order-cancellation"
+    return tmp_path / "lo" / (book.stem + ".xlsx")
 
 
 def test_a_workbook_open_in_excel_is_refused(book: Path):
@@ -298,6 +303,33 @@ def test_a_sheet_the_program_wrote_is_not_taken_for_a_zip_bomb_at_excel_s_last_r
     widest = max(len(row) for row in re.findall(rb"<row\b.*?</row>", sheet, re.S)[1:])
     assert widest > 1000  # rows with explanations in them
     assert widest * 1_048_576 < MAX_PART
+
+
+def test_a_part_that_may_pass_2_gib_is_written_as_zip64_and_the_others_as_excel_writes_them(tmp_path: Path):
+    """zipfile writes a member's header first: a sheet that may grow past 2 GiB (a million orders and
+    their explanations) must be zip64 from the start; the rest stay plain zip. Shown on a small
+    workbook told that its Orders sheet may grow that much."""
+    from addin.io.inplace import write_package
+    from addin.io.package import Package
+    book = build(tmp_path / "shop.xlsm")
+    out = tmp_path / "out.xlsm"
+    with Package(book) as pkg:
+        orders = pkg.sheet("Orders").part
+        write_package(pkg, out, {orders: pkg.read(orders)}, {}, {orders: 2 << 30})
+
+    def zip64_in_local_header(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+        with open(z.filename, "rb") as f:
+            f.seek(info.header_offset + 26)  # (the local header: the lengths of the name and of the extra)
+            name_len, extra_len = int.from_bytes(f.read(2), "little"), int.from_bytes(f.read(2), "little")
+            f.seek(name_len, 1)
+            extra = f.read(extra_len)
+        return extra[:2] == b"\x01\x00"  # the zip64 extended information field
+
+    with zipfile.ZipFile(out) as z:
+        assert z.testzip() is None
+        assert {i.filename for i in z.infolist() if zip64_in_local_header(z, i)} == {orders}
+    assert values(out, "Orders") == values(book, "Orders")
+    assert values(opened_by_libreoffice(out, tmp_path), "Orders")[1][0] == "A-1"
 
 
 def test_an_excel_error_value_is_reported_on_its_row(tmp_path: Path):

@@ -193,9 +193,16 @@ def mark_full_calculation(workbook_xml: bytes) -> bytes:
         workbook_xml[m.end():]
 
 
-def write_package(pkg: Package, target: Path, replaced: Mapping[str, Any], added: Mapping[str, bytes]) -> None:
+def write_package(pkg: Package, target: Path, replaced: Mapping[str, Any], added: Mapping[str, bytes],
+                  may_grow: Mapping[str, int] | None = None) -> None:
     """Write the package to `target` atomically: replaced parts get new content (bytes or an iterable of
-    chunks), added parts go at the end, every other part is copied with the same content, name and order."""
+    chunks), added parts go at the end, every other part is copied with the same content, name and order.
+
+    may_grow: part -> how many bytes its new content may add to its old size (a new part: its
+    whole size). zipfile writes a member's header before its data, so a member that may pass 2 GiB
+    must be opened as zip64 up front (past 1 GiB, to be safe); others stay plain zip, as Excel
+    writes them."""
+    grow = may_grow or {}
     tmp, commit, abort = atomic_path(target)
     try:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as out:
@@ -203,14 +210,14 @@ def write_package(pkg: Package, target: Path, replaced: Mapping[str, Any], added
                 new = replaced.get(info.filename)
                 copy = zipfile.ZipInfo(info.filename, info.date_time)
                 copy.compress_type, copy.external_attr = info.compress_type, info.external_attr
-                large = info.file_size > 1 << 30
+                large = info.file_size + grow.get(info.filename, 0) > 1 << 30
                 if new is None:
                     with pkg.zip.open(info) as src, out.open(copy, "w", force_zip64=large) as dst:
                         shutil.copyfileobj(src, dst, 1 << 20)
                 else:
                     _write(out, copy, new, large)
             for name, data in added.items():
-                _write(out, zipfile.ZipInfo(name, FIXED_TIME), data, False)
+                _write(out, zipfile.ZipInfo(name, FIXED_TIME), data, grow.get(name, 0) > 1 << 30)
         commit()
     except BaseException:
         abort()
