@@ -29,7 +29,7 @@ from addin.report import RecalcReport, Tally, summarize
 from addin.domain.present_batch import BLOCK, BatchPresenter, BatchLedger
 from addin.io.cells import parse_datetime_text
 from addin.io.inplace import (
-    FINES_SHEET, LockedError, SheetRewriter, add_sheet, date_style, fines_sheet_xml, mark_full_calculation,
+    EXCEL_ROWS, FINES_SHEET, LockedError, SheetRewriter, add_sheet, date_style, fines_sheet_xml, mark_full_calculation,
     owned_columns, update_tables, workbook_lock,
     write_package,
 )
@@ -83,6 +83,9 @@ def recalc(
         inventory = None
     batch = BatchEngine(rules).evaluate(Batch.from_table(table), now, inventory, language)
     results = batch.results()
+    _fit(input_path, f"{table.n:,} orders", 1 + table.n, ORDERS_SHEET, "nothing was written")
+    fines = sum(len(result.fines) for result in results)
+    _fit(input_path, f"{fines:,} fines", 1 + fines, FINES_SHEET, "nothing was written")
     views = [batch.row(k) for k in range(table.n)]
     report = summarize(table, views, results, rules, language, now)
     report.output = str(out_path)
@@ -91,6 +94,13 @@ def recalc(
                   _rows(table, by_index, views, results, rules, language, progress),
                   (row for result in results for row in fine_rows(result, rules, language)))
     return report
+
+
+def _fit(path: Path, what: str, rows: int, sheet: str, outcome: str) -> None:
+    """Refuse a sheet that Excel could not hold (XlsxWriter would leave the rows past its last out)."""
+    if rows > EXCEL_ROWS:
+        raise InputError(f"{path}: its {what} need {rows:,} rows in the {sheet} sheet, and Excel's sheets hold "
+                         f"{EXCEL_ROWS:,}: {outcome}; split its orders into two workbooks")
 
 
 def _rows(table: OrdersTable, by_index: dict[int, int], views: list[Any], results: list[OrderResult],
@@ -178,6 +188,9 @@ def recalc_in_place(
             style, new_styles = date_style(pkg)
             existing = pkg.sheet(FINES_SHEET)  # the merchant's own columns and formatting stay with her fines
             rewrite = LedgerRewrite(pkg, existing.part, ledger, style) if existing is not None else None
+            kept = f" and {len(rewrite.kept):,} rows of your notes" if rewrite is not None and rewrite.kept else ""
+            _fit(path, f"{len(ledger):,} fines{kept}", rewrite.last_row if rewrite is not None else 1 + len(ledger),
+                 FINES_SHEET, "the workbook is left as it was")
             fines_sheet = rewrite.chunks if rewrite is not None else lambda: fines_sheet_xml(ledger, style)
             last_header = min(where.values()) - 1 if added else None
             formulas = _formula_values(table, rules)

@@ -283,6 +283,22 @@ def test_a_bad_cell_is_reported_on_its_row_and_the_run_goes_on() -> None:
     assert "orders.csv F2 order 5bd5b0a1e2f3a4b5c6d7e8fa: Error: Quantity 'abc' is not a number\n" in result.stderr
 
 
+def test_orders_excel_could_not_hold_are_refused_and_nothing_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CSV may hold more orders than an Excel sheet (1,048,576 rows), and XlsxWriter leaves the rows
+    past the last out without a word: the run refuses instead (shown with the limit lowered to 2)."""
+    monkeypatch.setattr("addin.service.EXCEL_ROWS", 2)
+    csv_file("orders.csv", f"""
+        {HEADER}
+        {REFUNDED}
+        {WAITING}
+        """)
+    result = recalc("orders.csv", "--out", "checked.xlsx", "--as-of", AS_OF)
+    assert result.exit_code == 3
+    assert result.stderr == ("orders.csv: its 2 orders need 3 rows in the Orders sheet, and Excel's sheets hold 2: "
+                             "nothing was written; split its orders into two workbooks\n")
+    assert not Path("checked.xlsx").exists()
+
+
 @pytest.mark.parametrize("name", ['=HYPERLINK("http://x","y")', "=1+1", "@SUM(A1:A9)"])
 def test_customer_text_that_looks_like_a_formula_stays_text(name: str) -> None:
     """A customer named `=HYPERLINK(...)` must not become a live formula in the merchant's Excel."""

@@ -332,6 +332,20 @@ def test_a_part_that_may_pass_2_gib_is_written_as_zip64_and_the_others_as_excel_
     assert values(opened_by_libreoffice(out, tmp_path), "Orders")[1][0] == "A-1"
 
 
+def test_fines_that_would_not_fit_in_an_excel_sheet_leave_the_workbook_as_it_was(tmp_path: Path, monkeypatch):
+    """Excel's sheets hold 1,048,576 rows; a ledger that needs more is refused, not written cut short
+    (shown with the limit lowered to 20 rows: the front-end workbook has 22 fines)."""
+    monkeypatch.setattr("addin.service.EXCEL_ROWS", 20)
+    book = tmp_path / "workbook.xlsm"
+    shutil.copy(Path(__file__).resolve().parents[1] / "workbook.xlsm", book)
+    before = book.read_bytes()
+    result = recalc(str(book))
+    assert result.exit_code == 3
+    assert (f"{book}: its 22 fines need 23 rows in the Fines sheet, and Excel's sheets hold 20: the workbook is "
+            "left as it was; split its orders into two workbooks") in result.stderr
+    assert book.read_bytes() == before
+
+
 def test_an_excel_error_value_is_reported_on_its_row(tmp_path: Path):
     path = tmp_path / "errors.xlsx"
     wb = xlsxwriter.Workbook(str(path))
