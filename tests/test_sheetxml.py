@@ -102,3 +102,27 @@ def test_a_part_given_in_blocks_or_in_two_halves_comes_out_the_same(every):
         tail = b"".join(new(in_blocks(xml, every)).chunks(start_row=split))
         assert head + tail == whole, split
         assert tail.startswith(b'<row r="%d"' % split)
+
+
+@pytest.mark.parametrize("old,new", [
+    # a second run: the owned cells are there; their styles stay, their values are new
+    (b'<c r="A2"><v>1</v></c><c r="B2" s="5" t="inlineStr"><is><t>old</t></is></c><c r="C2" s="7"><v>2</v></c>',
+     b'<c r="A2"><v>1</v></c><c r="B2" s="5" t="inlineStr"><is><t xml:space="preserve">new</t></is></c>'
+     b'<c r="C2" s="7"><v>43411.708333333336</v></c>'),
+    # her cell right of the owned ones stays
+    (b'<c r="A2"><v>1</v></c><c r="B2" t="inlineStr"><is><t>old</t></is></c><c r="D2"><v>9</v></c>',
+     b'<c r="A2"><v>1</v></c><c r="B2" t="inlineStr"><is><t xml:space="preserve">new</t></is></c>'
+     b'<c r="C2" s="7"><v>43411.708333333336</v></c><c r="D2"><v>9</v></c>'),
+    # a style written after the type (not Excel's order) still stays
+    (b'<c r="A2"><v>1</v></c><c r="B2" t="inlineStr" s="5"><is><t>old</t></is></c>',
+     b'<c r="A2"><v>1</v></c><c r="B2" s="5" t="inlineStr"><is><t xml:space="preserve">new</t></is></c>'
+     b'<c r="C2" s="7"><v>43411.708333333336</v></c>'),
+    # text that holds what a style looks like does not pass for one
+    (b'<c r="A2"><v>1</v></c><c r="B2" t="inlineStr"><is><t>a s="3" b</t></is></c>',
+     b'<c r="A2"><v>1</v></c><c r="B2" t="inlineStr"><is><t xml:space="preserve">new</t></is></c>'
+     b'<c r="C2" s="7"><v>43411.708333333336</v></c>'),
+])
+def test_a_second_run_replaces_the_owned_cells_keeping_their_styles(old, new):
+    out = rewrite(HEAD + b'<row r="2">' + old + b"</row>" + TAIL, {2: {1: "new", 2: datetime(2018, 11, 7, 17)}},
+                  {1, 2})
+    assert b'<row r="2">' + new + b"</row>" in out

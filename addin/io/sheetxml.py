@@ -127,6 +127,8 @@ class SheetRewriter:
         self.header_style_from = header_style_from
         self.max_col = max(owned) if owned else 0
         self.min_owned = min(owned) if owned else 1 << 30
+        self._open_r, self._contiguous = b"<" + (m.group(1) or b"") + b'c r="', len(owned) == self.max_col - self.min_owned + 1
+        self._styled = re.compile(rb"<" + p + rb'c r="([A-Z]+)\d+" s="(\d+)"')  # (Excel writes r, then s)
         self._cell_open = re.compile(rb"<" + p + rb"c\b([^>]*)>")  # a cell's start tag (or its only one)
         self._cell_ref = re.compile(rb"<" + p + rb'c\b[^>]*?\sr="([A-Z]+)')
         self._no_ref = re.compile(rb"<" + p + rb'c(?=[\s>/])(?![^>]*\sr=")')
@@ -278,11 +280,7 @@ class SheetRewriter:
         if self._no_ref.search(body):
             return b"", body
         for c in self._cell_ref.finditer(body):
-            letters = c.group(1)
-            col = self._columns.get(letters)
-            if col is None:
-                col = self._columns[letters] = column_index(letters.decode())
-            if col >= self.min_owned:
+            if self._column_of(c.group(1)) >= self.min_owned:
                 return body[:c.start()], body[c.start():]
         return body, b""
 
@@ -293,13 +291,15 @@ class SheetRewriter:
         p = self.prefix.encode()
         if b"spans" in attrs:
             attrs = re.sub(rb'\sspans="[^"]*"', b"", attrs)
-        if not rest and number != 1:  # the common case: no owned cell yet, nothing right of them
-            tail = self._new_cells(number, values, None, None)
+        styles: dict[int, str] | None = None if rest else {}  # a first run: no owned cell yet
+        if rest and number != 1:
+            styles = self._owned_styles(rest)
+        if styles is not None and number != 1:  # nothing right of the owned cells but owned ones
+            tail = self._new_cells(number, values, styles, None)
             return b"".join((b"<", p, b"row", attrs, b">", keep, "".join(tail.values()).encode(), b"</", p, b"row>"))
         kept: dict[int, bytes] = {}  # cells right of the first owned column that are not owned
-        styles: dict[int, str] = {}
+        styles = {}
         col = -1
-        columns = self._columns
         # (On a second run: the owned cells.) A cell runs from its start tag to the next one: text holds
         # no raw "<", and a row holds only cells; matching each cell's end instead (a lazy .*?</c>)
         # costs a step per byte of its text, and the explanations are long.
@@ -307,12 +307,7 @@ class SheetRewriter:
         for n, c in enumerate(opens):
             cattrs = c.group(1)
             ref = _CELL_REF.search(cattrs)
-            if ref:
-                col = columns.get(ref.group(1))
-                if col is None:
-                    col = columns[ref.group(1)] = column_index(ref.group(1).decode())
-            else:
-                col += 1
+            col = self._column_of(ref.group(1)) if ref else col + 1
             if col in self.owned:
                 style = _CELL_STYLE.search(cattrs)
                 if style:
@@ -335,6 +330,26 @@ class SheetRewriter:
         else:
             tail = "".join(new.values())
         return b"".join((b"<", p, b"row", attrs, b">", keep, tail.encode(), b"</", p, b"row>"))
+
+    def _owned_styles(self, rest: bytes) -> dict[int, str] | None:
+        """A second run's owned cells' styles, read at once when every cell of `rest` is owned (owned
+        columns side by side, the last cell within them, tags `<c r=` with any style right after)."""
+        last = rest.rfind(self._open_r)
+        if not self._contiguous or last < 0 or rest.count(self._open_r) != rest.count(self._tag_start):
+            return None
+        letters = _LETTERS.match(rest, last + len(self._open_r))
+        if letters is None or self._column_of(letters.group()) > self.max_col:
+            return None
+        styled = self._styled.findall(rest)
+        if len(styled) != rest.count(b' s="'):
+            return None
+        return {self._column_of(ref): style.decode() for ref, style in styled}
+
+    def _column_of(self, letters: bytes) -> int:
+        col = self._columns.get(letters)
+        if col is None:
+            col = self._columns[letters] = column_index(letters.decode())
+        return col
 
     def _new_cells(self, number: int, values: Mapping[int, Any], styles: dict[int, str] | None,
                    default_style: str | None) -> dict[int, str]:
