@@ -75,6 +75,7 @@ def recalc(
     now = as_of if isinstance(as_of, datetime) else parse_as_of(as_of, rules)
     input_path = Path(input_path)
     table = read_orders(input_path, rules, language)
+    _fit(input_path, f"{table.n:,} orders", 1 + table.n, ORDERS_SHEET, "nothing was written")
     if inventory_path is not None:
         inventory = read_inventory(inventory_path)
     elif input_path.suffix.lower() in EXCEL_SUFFIXES:
@@ -83,7 +84,6 @@ def recalc(
         inventory = None
     batch = BatchEngine(rules).evaluate(Batch.from_table(table), now, inventory, language)
     results = batch.results()
-    _fit(input_path, f"{table.n:,} orders", 1 + table.n, ORDERS_SHEET, "nothing was written")
     fines = sum(len(result.fines) for result in results)
     _fit(input_path, f"{fines:,} fines", 1 + fines, FINES_SHEET, "nothing was written")
     views = [batch.row(k) for k in range(table.n)]

@@ -18,7 +18,7 @@ from addin.domain.calendar import UTC
 from addin.domain.columns import value_at
 from addin.domain.engine import nearest_deadline
 from addin.domain.messages import say
-from addin.domain.model import ERROR, WARNING, AtRisk, Fine, Issue, OrderResult
+from addin.domain.model import ERROR, WARNING, AtRisk, Fine, Issue, OrderResult, fine_id
 from addin.domain.present import message_context
 
 
@@ -157,18 +157,15 @@ class BatchResult:
         return out
 
     def _fine(self, pc: PolicyColumns, i: int, view: RowView) -> Fine:
-        policy = pc.policy
-        w = int(pc.window[i])
-        window = policy.appeal[w] if w >= 0 else None
-        return Fine(
-            fine_id=f"{view['order_id']}-{policy.rule.id}",
-            order_id=view["order_id"],
-            product_id=view["product_id"],
-            policy=policy,
-            amount=float(pc.amount[i]),
-            generated_at=_instant(pc.generated[i]),  # type: ignore[arg-type]
-            appealable=window is not None and window.appealable,
-            appeal_deadline=_instant(pc.deadline[i]),
-            appeal_window=window,
-            suspended_until=_instant(pc.suspended[i]),
-        )
+        return batch_fine(pc.policy, view["order_id"], view["product_id"], pc.amount[i], int(pc.window[i]),
+                          _instant(pc.generated[i]), _instant(pc.deadline[i]), _instant(pc.suspended[i]))
+
+
+def batch_fine(policy: Any, order_id: Any, product_id: Any, amount: float, window: int, generated: datetime | None,
+               deadline: datetime | None, suspended: datetime | None) -> Fine:
+    """A fine the batch engine found (window: index into policy.appeal, -1 none), as the row engine makes it."""
+    appeal = policy.appeal[window] if window >= 0 else None
+    return Fine(fine_id=fine_id(order_id, policy.rule.id), order_id=order_id, product_id=product_id, policy=policy,
+                amount=float(amount), generated_at=generated,  # type: ignore[arg-type]
+                appealable=appeal is not None and appeal.appealable, appeal_deadline=deadline,
+                appeal_window=appeal, suspended_until=suspended)

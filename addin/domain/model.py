@@ -247,6 +247,11 @@ class Issue:
     contact_customer: bool = False
 
 
+def fine_id(order_id: Any, rule_id: str) -> str:
+    """A fine's ID: its order and the rule that fined it (how the Fines sheet matches a fine across runs)."""
+    return f"{order_id}-{rule_id}"
+
+
 @dataclass
 class Fine:
     fine_id: str

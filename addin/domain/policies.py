@@ -16,7 +16,7 @@ from typing import Any
 
 from addin.domain.fused import fuse
 from addin.domain.calendar import BusinessCalendar, Zones, add_business_days, add_calendar_days
-from addin.domain.model import Amount, AppealWindow, AtRisk, Fine, Policy
+from addin.domain.model import Amount, AppealWindow, AtRisk, Fine, Policy, fine_id
 
 CENT = Decimal("0.01")
 
@@ -153,7 +153,7 @@ def _assess_one(
     deadline = appeal_deadline(window, generated, calendar, zones) if window else None
     suspended = generated + timedelta(hours=policy.suspension_hours) if policy.suspension_hours else None
     fine = Fine(
-        fine_id=f"{order.get('order_id')}-{policy.rule.id}",
+        fine_id=fine_id(order.get("order_id"), policy.rule.id),
         order_id=order.get("order_id"),
         product_id=order.get("product_id"),
         policy=policy,

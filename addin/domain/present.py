@@ -37,11 +37,13 @@ def clock(instant: datetime | None, rules: RuleSet) -> str:
 def both_clocks(instant: datetime, rules: RuleSet) -> str:
     """The workbook-zone time, and Wish's policy-zone time beside it when the zones differ."""
     zones = rules.zones
-    shown = f"{clock(instant, rules)} ({zones.workbook.key})"
-    if zones.workbook.key != zones.policy.key:
-        policy = zones.to_policy(instant).strftime("%Y-%m-%d %H:%M")
-        shown += f" = {policy} ({zones.policy.key})"
-    return shown
+    policy = zones.to_policy(instant).strftime("%Y-%m-%d %H:%M") if zones.workbook.key != zones.policy.key else ""
+    return clocks_shown(clock(instant, rules), policy, zones)
+
+
+def clocks_shown(own: str, policy: str, zones: Any) -> str:
+    """The workbook-zone clock with its zone, and the policy-zone one beside it when given."""
+    return f"{own} ({zones.workbook.key})" + (f" = {policy} ({zones.policy.key})" if policy else "")
 
 
 class Shown(str):

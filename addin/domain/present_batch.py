@@ -29,7 +29,7 @@ from addin.domain.packed import Packed
 from addin.domain.present_fines import BlockFines
 from addin.domain.model import RuleSet
 from addin.domain.policies import money
-from addin.domain.model import OrderResult
+from addin.domain.model import OrderResult, fine_id
 from addin.domain.present import (
     MessageContext, Shown, issue_line, issue_lines, ledger_row, _number, _ship_by_line, _status_line,
     message_context,
@@ -144,7 +144,7 @@ class BatchPresenter:
         self.ship_by_line = _ship_by_line(rules, language)
         self.risk_next, self.risk_late, self.x_risk = (CATALOG[key](language) for key in
                                                        ("risk_next", "x_risk_late", "x_risk"))
-        self.bases: dict[int, np.ndarray] = {}  # policy -> amount base over all rows (risk messages)
+        self.bases: dict[int, np.ndarray] = {}  # policy -> amount base over all rows (risk and fine texts)
 
     def cells(self, lo: int, hi: int) -> list[dict[str, Any]]:
         """The computed cells of orders lo..hi-1, as render() gives them."""
@@ -300,7 +300,7 @@ class BatchLedger:
         for pc in self.res.policies:
             rule = pc.policy.rule.id
             for i in np.flatnonzero(pc.fined).tolist():
-                yield _fine_id(value_at(ids, i), rule)
+                yield fine_id(value_at(ids, i), rule)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         for lo in range(0, self.res.n, LEDGER_ORDERS):
@@ -325,12 +325,9 @@ class BatchLedger:
         for _, k in sorted(found):  # by order, then by policy: as each order's result lists its fines
             order_id, product_id, amount, generated, appealable, deadline, suspended = next(fines[k])
             policy = res.policies[k].policy
-            yield ledger_row(_fine_id(order_id, policy.rule.id), policy, order_id, product_id, amount, generated,
-                             appealable, deadline, suspended, language)  # the Fine ID as batch_result makes it
+            yield ledger_row(fine_id(order_id, policy.rule.id), policy, order_id, product_id, amount, generated,
+                             appealable, deadline, suspended, language)
 
 
 LEDGER_ORDERS = 50_000
 
-
-def _fine_id(order_id: Any, rule_id: str) -> str:
-    return f"{order_id}-{rule_id}"  # as batch_result makes it

@@ -19,7 +19,8 @@ from addin.domain.calendar import UTC
 from addin.domain.columns import NAT_INT, clock_strings, utc_to_local, value_at
 from addin.domain.messages import say
 from addin.domain.model import Fine, RuleSet
-from addin.domain.present import fine_sentence, how_amount
+from addin.domain.batch_result import batch_fine
+from addin.domain.present import clocks_shown, fine_sentence, how_amount
 
 
 class _PolicyFines:
@@ -50,18 +51,8 @@ class _PolicyFines:
             at = rows.tolist()
             generated = _aware(pc.generated[rows])
             deadlines, ends = _aware(deadline), _aware(suspended)
-            rule = self.policy.rule.id
-            self.fines = []
-            for m, i in enumerate(at):
-                w = self.windows[m]
-                window = self.policy.appeal[w] if w >= 0 else None
-                order_id = value_at(ids, i)
-                self.fines.append(Fine(fine_id=f"{order_id}-{rule}", order_id=order_id,
-                                       product_id=value_at(products, i), policy=self.policy,
-                                       amount=float(self.amounts[m]), generated_at=generated[m],  # type: ignore[arg-type]
-                                       appealable=window is not None and window.appealable,
-                                       appeal_deadline=deadlines[m], appeal_window=window,
-                                       suspended_until=ends[m]))
+            self.fines = [batch_fine(self.policy, value_at(ids, i), value_at(products, i), self.amounts[m],
+                                     self.windows[m], generated[m], deadlines[m], ends[m]) for m, i in enumerate(at)]
 
 
 class BlockFines:
@@ -134,12 +125,9 @@ class BlockFines:
 
 def _both_clocks(instants: np.ndarray, local_clocks: list[str], zones: Any) -> list[str]:
     """present.both_clocks of each instant (NaT: '')."""
-    own = zones.workbook.key
-    shown = [f"{c} ({own})" if c else "" for c in local_clocks]
-    if own != zones.policy.key:
-        theirs = clock_strings(utc_to_local(instants, zones.policy))
-        shown = [f"{s} = {t} ({zones.policy.key})" if s else "" for s, t in zip(shown, theirs)]
-    return shown
+    theirs = clock_strings(utc_to_local(instants, zones.policy)) if zones.workbook.key != zones.policy.key \
+        else [""] * len(local_clocks)
+    return [clocks_shown(own, policy, zones) if own else "" for own, policy in zip(local_clocks, theirs)]
 
 
 def _aware(instants: np.ndarray) -> list[datetime | None]:

@@ -27,7 +27,7 @@ from addin.io.sheetxml import SheetRewriter, column_letters, fast_cell, widen_re
 from addin.io.writer import atomic_path
 
 FINES_SHEET = "Fines"
-EXCEL_ROWS = 1_048_576  # the rows of a sheet, header included (Excel 2007 and later): a Fines ledger must fit
+EXCEL_ROWS = 1_048_576  # the rows of a sheet, header included (Excel 2007 and later): what is written must fit
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # new parts get a fixed date: two runs give the same bytes
 WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 WORKSHEET_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
